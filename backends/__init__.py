@@ -1,0 +1,1 @@
+"""Inference backends behind one small contract (`backends.base`); loaded lazily by name (`backends.registry`)."""
