@@ -68,6 +68,10 @@ class Architecture(_Strict):
     )
     mla_kv_lora_rank: SInt | None = Field(None, description="MLA compressed KV size per token and layer.")
     mla_rope_head_dim: SInt | None = Field(None, description="MLA decoupled RoPE key size per token and layer.")
+    dsa_index_head_dim: SInt | None = Field(
+        None, description="DeepSeek Sparse Attention indexer key cached per token and layer (on top of MLA)."
+    )
+    intermediate_size: SInt | None = Field(None, description="Dense FFN width (sizes the compute buffer).")
     experts: SInt | None = None
     experts_active: SInt | None = Field(None, description="Experts routed per token.")
     max_context: SInt | None = None

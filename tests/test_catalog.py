@@ -55,7 +55,9 @@ def test_syntax_error_names_the_line(tmp_path: Path) -> None:
     path = _variant(tmp_path, 'family = "smollm2"', 'family = "smollm2')
     with pytest.raises(ConfigError) as err:
         load_catalog(path)
-    line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if t.startswith('family = "smollm2'))
+    line = next(
+        i for i, t in enumerate(path.read_text().splitlines(), 1) if t.startswith('family = "smollm2')
+    )
     assert f"models.toml:{line}" in err.value.one_line()
     assert "syntax" in err.value.one_line()
 
@@ -80,8 +82,11 @@ def test_wrong_type_names_key_and_value(tmp_path: Path) -> None:
 
 
 def test_missing_source_is_rejected(tmp_path: Path) -> None:
-    path = _variant(tmp_path, 'hidden_size = { value = 576, source = "GGUF llama.embedding_length; SMOL_CFG",',
-                    "hidden_size = { value = 576,")
+    path = _variant(
+        tmp_path,
+        'hidden_size = { value = 576, source = "GGUF llama.embedding_length; SMOL_CFG",',
+        "hidden_size = { value = 576,",
+    )
     with pytest.raises(ConfigError, match="source"):
         load_catalog(path)
 

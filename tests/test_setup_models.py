@@ -64,7 +64,9 @@ def test_checksum_mismatch_leaves_nothing_behind(local_index: Path) -> None:
     assert list(setup_models.model_path(model).parent.iterdir()) == []
 
 
-def test_missing_default_model_names_the_setup_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_default_model_names_the_setup_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LAPBENCH_MODELS_DIR", str(tmp_path / "nothing"))
     with pytest.raises(ModelFileError) as err:
         setup_models.default_model_path()

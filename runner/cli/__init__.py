@@ -34,6 +34,7 @@ app = typer.Typer(
     help="Local-first benchmark runner for open-weight LLMs: does it fit, can it build a backend by "
     "function calling, and at what cost.",
     no_args_is_help=True,
+    rich_markup_mode="markdown",
     add_completion=False,
     pretty_exceptions_enable=False,
 )

@@ -1,0 +1,170 @@
+"""The llguidance engine: JSON Schema -> token matcher with jump-forward, for llama.cpp and MLX.
+
+How a backend uses it (the MLX backend does exactly this from its own decode loop):
+
+    from backends.grammar.llguidance_engine import (
+        compile_json_schema, tokenizer_from_tokenizer_json, tokenizer_from_llama_vocab)
+
+    tok = tokenizer_from_tokenizer_json(folder / "tokenizer.json", n_vocab=logits_width, eos_tokens=[...])
+    grammar = compile_json_schema(constraint.json_schema, tok, name=constraint.name,
+                                  max_whitespace=constraint.max_whitespace)   # ConstraintCompileError
+    matcher = grammar.matcher()          # fresh state; compile once per schema, matcher() per call
+    bitmask = matcher.new_bitmask()      # int32 (1, ceil(n_vocab / 32)); bit set = token allowed
+    loop:
+        ff = matcher.forced_tokens()     # jump-forward: append + consume these without sampling
+        matcher.fill_mask(bitmask)       # then e.g. llguidance.mlx.apply_token_bitmask(logits, bitmask)
+        ... sample token ...
+        matcher.consume(token)           # False -> the token was not allowed (bug: never fail open)
+        matcher.is_done()                # the document is complete and nothing may follow
+    (`matcher.mask_logits(np_row)` does fill_mask + apply for a float32 numpy logits row, in place.)
+
+Cost: building a tokenizer takes ~0.1-1 s (cache it per model); compiling a schema is cached per
+(schema, whitespace) inside this module; `matcher()` is a cheap deep copy of a compiled template.
+The logits row may be wider than the tokenizer's vocabulary (padded embeddings): extra ids are masked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import llguidance
+import numpy as np
+from llguidance.numpy import allocate_token_bitmask, fill_next_token_bitmask
+from numpy.typing import NDArray
+
+from backends.base import ConstraintCompileError
+
+ENGINE = "llguidance"
+_WHITESPACE = r"[\x20\x0A\x0D\x09]"
+_CACHE_SIZE = 16
+
+
+def whitespace_options(max_whitespace: int) -> dict[str, Any]:
+    """`x-guidance` options that allow at most `max_whitespace` whitespace characters between tokens."""
+    if max_whitespace <= 0:
+        return {"whitespace_flexible": False}
+    return {"whitespace_pattern": f"{_WHITESPACE}{{1,{max_whitespace}}}"}
+
+
+def tokenizer_from_llama_vocab(vocab: Any, *, eos_tokens: Sequence[int] | None = None) -> llguidance.LLTokenizer:
+    """A tokenizer over a llama.cpp vocabulary (`llama_cpp.llama_model_get_vocab(model)`)."""
+    from llguidance.llamacpp import lltokenizer_from_vocab
+
+    eos = list(eos_tokens) if eos_tokens else None
+    return lltokenizer_from_vocab(vocab, eos_token=eos)
+
+
+def tokenizer_from_tokenizer_json(
+    source: str | Path, *, n_vocab: int | None = None, eos_tokens: Sequence[int] | None = None
+) -> llguidance.LLTokenizer:
+    """A tokenizer from a Hugging Face `tokenizer.json` (path or its JSON text), as in MLX model folders.
+    `n_vocab` should be the width of the model's logits row when it differs from the tokenizer's size."""
+    text = Path(source).read_text(encoding="utf-8") if isinstance(source, Path) else source
+    eos = list(eos_tokens) if eos_tokens else None
+    return llguidance.LLTokenizer(text, n_vocab=n_vocab, eos_token=eos)
+
+
+class LlguidanceMatcher:
+    """One generation's grammar state (see `TokenMatcher` in backends/grammar/__init__.py)."""
+
+    engine = ENGINE
+
+    def __init__(self, matcher: llguidance.LLMatcher, vocab_size: int) -> None:
+        self._matcher = matcher
+        self.vocab_size = vocab_size
+        self._bitmask = allocate_token_bitmask(1, vocab_size)
+
+    def new_bitmask(self) -> NDArray[np.int32]:
+        return allocate_token_bitmask(1, self.vocab_size)
+
+    def fill_mask(self, bitmask: NDArray[np.int32]) -> None:
+        """Write the allowed-token bits for the next step into `bitmask` (shape (1, words) or (words,))."""
+        fill_next_token_bitmask(self._matcher, bitmask if bitmask.ndim == 2 else bitmask.reshape(1, -1))
+
+    def allows(self, token: int) -> bool:
+        return self._matcher.validate_tokens([token]) == 1
+
+    def mask_logits(self, logits: NDArray[np.float32]) -> None:
+        self.fill_mask(self._bitmask)
+        allowed = np.unpackbits(self._bitmask.view(np.uint8), bitorder="little")
+        width = min(logits.shape[-1], self.vocab_size)
+        logits[:width][allowed[:width] == 0] = -np.inf
+        logits[width:] = -np.inf
+
+    def consume(self, token: int) -> bool:
+        return bool(self._matcher.consume_token(token))
+
+    def forced_tokens(self) -> list[int]:
+        return list(self._matcher.compute_ff_tokens())
+
+    def is_accepting(self) -> bool:
+        return bool(self._matcher.is_accepting())
+
+    def is_done(self) -> bool:
+        return bool(self._matcher.is_stopped())
+
+    def reset(self) -> None:
+        self._matcher.reset()
+
+    def error(self) -> str:
+        return str(self._matcher.get_error())
+
+
+class LlguidanceGrammar:
+    """A compiled schema for one tokenizer; `matcher()` hands out fresh, independent states."""
+
+    def __init__(self, template: llguidance.LLMatcher, tokenizer: llguidance.LLTokenizer) -> None:
+        self._template = template
+        self.tokenizer = tokenizer
+        self.vocab_size: int = tokenizer.vocab_size
+
+    def matcher(self) -> LlguidanceMatcher:
+        return LlguidanceMatcher(self._template.deep_copy(), self.vocab_size)
+
+
+_compiled: OrderedDict[tuple[int, str], LlguidanceGrammar] = OrderedDict()
+
+
+def schema_with_whitespace(schema: Mapping[str, Any], max_whitespace: int) -> dict[str, Any]:
+    """The schema with top-level `x-guidance` options: whitespace capped, `oneOf` kept strict."""
+    options = dict(schema.get("x-guidance") or {})
+    options.update(whitespace_options(max_whitespace))
+    return {**schema, "x-guidance": options}
+
+
+def compile_json_schema(
+    schema: Mapping[str, Any],
+    tokenizer: llguidance.LLTokenizer,
+    *,
+    name: str = "output",
+    max_whitespace: int = 2,
+) -> LlguidanceGrammar:
+    """Compile `schema` for `tokenizer`; raises ConstraintCompileError (never falls back to 'any JSON')."""
+    try:
+        text = json.dumps(schema_with_whitespace(schema, max_whitespace), sort_keys=False)
+    except (TypeError, ValueError) as err:
+        raise ConstraintCompileError(ENGINE, name, f"schema is not JSON: {err}") from err
+    key = (id(tokenizer), text)
+    cached = _compiled.get(key)
+    if cached is not None and cached.tokenizer is tokenizer:
+        _compiled.move_to_end(key)
+        return cached
+    try:
+        grammar = llguidance.LLMatcher.grammar_from_json_schema(text)
+    except ValueError as err:
+        raise ConstraintCompileError(ENGINE, name, str(err)) from err
+    is_error, messages = llguidance.LLMatcher.validate_grammar_with_warnings(grammar, tokenizer)
+    if is_error:
+        raise ConstraintCompileError(ENGINE, name, "; ".join(messages))
+    template = llguidance.LLMatcher(tokenizer, grammar, log_level=0)
+    if template.is_error():
+        raise ConstraintCompileError(ENGINE, name, template.get_error())
+    compiled = LlguidanceGrammar(template, tokenizer)
+    _compiled[key] = compiled
+    while len(_compiled) > _CACHE_SIZE:
+        _compiled.popitem(last=False)
+    return compiled

@@ -1,0 +1,134 @@
+"""The result record of a run (what `lapbench run --json` prints and `ResultsStore.load_run` returns),
+and the value types the pipeline hands to the store.
+
+Records are pydantic models (they are read back from SQLite and printed as JSON); a call attempt is a
+frozen dataclass because the harness makes many of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PhaseStatus = Literal["ok", "failed", "partial", "skipped"]
+RunStatus = Literal["running", "interrupted", "finished", "failed"]
+PHASE_NAMES = ("analyze", "database", "interface", "test")
+
+PROFILER_COLUMNS = (
+    "prompt_tokens",
+    "prompt_tokens_evaluated",
+    "generated_tokens",
+    "forced_tokens",
+    "prompt_seconds",
+    "ttft_seconds",
+    "generation_seconds",
+    "mask_seconds",
+    "prompt_tps",
+    "generation_tps",
+    "peak_rss_bytes",
+    "backend_peak_bytes",
+    "itl_p50_ms",
+    "itl_p99_ms",
+)
+"""Per-call measurement columns shared with the profiler (contract); None where not measured."""
+
+
+@dataclass(frozen=True)
+class CallAttempt:
+    """One generation and its validation. `key` is deterministic, so a resumed run finds it again."""
+
+    key: str
+    repeat: int
+    project: str
+    phase: str
+    part: str
+    attempt: int
+    """0 for the first try; n for the n-th retry after feedback."""
+    prompt: str
+    """The request's messages as JSON (what the model saw)."""
+    raw_output: str
+    valid: bool
+    errors: tuple[dict[str, Any], ...]
+    feedback: str
+    finish_reason: str
+    constrained: bool
+    engine: str | None
+    schema_hash: str
+    wall_seconds: float
+    parsed_json: str | None = None
+    """The validated arguments (JSON) when `valid`."""
+    measures: dict[str, float | int | None] = field(default_factory=dict)
+    """Profiler columns (see PROFILER_COLUMNS)."""
+
+
+class PhaseSummary(BaseModel):
+    status: PhaseStatus
+    calls: int = Field(description="generations made (first tries and retries)")
+    retries: int
+    first_try_successes: int
+    tokens: int = Field(description="prompt tokens evaluated plus generated tokens")
+    parts: int = Field(0, description="tool calls (each with its own retry budget)")
+    parts_valid: int = 0
+
+
+class Interval(BaseModel):
+    """Mean with a 95% confidence interval (t-distribution); half_width is None for a single sample."""
+
+    mean: float
+    half_width: float | None = None
+    n: int = 1
+
+    @property
+    def low(self) -> float:
+        return self.mean - (self.half_width or 0.0)
+
+    @property
+    def high(self) -> float:
+        return self.mean + (self.half_width or 0.0)
+
+
+class ProjectResult(BaseModel):
+    """One project under one repeat (one seed)."""
+
+    project: str
+    repeat: int
+    seed: int
+    score: float
+    axes: dict[str, float]
+    dimensions: dict[str, float]
+    phases: dict[str, PhaseSummary]
+
+
+class RunRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    status: RunStatus
+    model: str
+    backend: str
+    suite: str
+    mode: str
+    engine: str | None
+    repeats: int
+    seeds: list[int]
+    projects: list[str]
+    score: float = Field(description="0-100, mean over projects and repeats")
+    score_ci: Interval
+    axes: dict[str, float]
+    axes_ci: dict[str, Interval]
+    dimensions: dict[str, float]
+    dimensions_ci: dict[str, Interval]
+    phases: dict[str, PhaseSummary]
+    results: list[ProjectResult]
+    rubric_version: str
+    started_at: str
+    finished_at: str | None = None
+    wall_seconds: float = 0.0
+    calls: int = 0
+    retries: int = 0
+    first_try_successes: int = 0
+    tokens: int = 0
+    config: dict[str, Any] = Field(default_factory=dict)
+    machine: dict[str, Any] = Field(default_factory=dict)

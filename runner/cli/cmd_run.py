@@ -1,0 +1,173 @@
+"""`lapbench run` (the benchmark), `lapbench runs` (stored runs) and `lapbench score FILE`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from runner.errors import ConfigError
+
+
+def _backend_options(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    raw = Path(text[1:]).read_text(encoding="utf-8") if text.startswith("@") else text
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise ConfigError(
+            f"--backend-options is not JSON: {err}", hint='e.g. \'{"base_url": "http://..."}\''
+        ) from None
+    if not isinstance(value, dict):
+        raise ConfigError("--backend-options must be a JSON object")
+    return value
+
+
+def _results(path: Path | None) -> Path:
+    from runner import paths
+
+    return path.expanduser() if path else paths.results_db()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def run(
+        model: str = typer.Argument(
+            None,
+            help="GGUF file, MLX folder, catalog id[:quant], or server model name. Default: the bundled model.",
+        ),
+        backend: str = typer.Option(
+            None, "--backend", help="llama-cpp, mlx, openai or fake (default: from MODEL)."
+        ),
+        suite: str = typer.Option("smoke", "--suite", help="smoke, standard, full, or one project id."),
+        project_file: list[Path] = typer.Option(
+            None, "--project-file", help="Run this project file instead of a suite (repeatable)."
+        ),
+        mode: str = typer.Option(
+            "grammar", "--mode", help="grammar (constrained decoding) or free (parse leniently)."
+        ),
+        engine: str = typer.Option("llguidance", "--engine", help="Grammar engine: llguidance or gbnf."),
+        repeats: int = typer.Option(
+            1, "--repeats", min=1, help="Runs with different seeds; scores get a 95% CI."
+        ),
+        retries: int = typer.Option(3, "--retries", min=0, max=10, help="Feedback retries per tool call."),
+        seed: int = typer.Option(0, "--seed", help="Base seed (repeat i uses seed + 1000 i)."),
+        temperature: float = typer.Option(0.3, "--temperature", min=0.0, help="Sampling temperature."),
+        ctx: int = typer.Option(8192, "--ctx", min=512, help="Context size in tokens."),
+        threads: int = typer.Option(
+            None, "--threads", min=1, help="CPU threads (default: the backend's choice)."
+        ),
+        resume: str = typer.Option(None, "--resume", help="Continue an interrupted run by its id."),
+        results: Path = typer.Option(
+            None, "--results", help="Results database (default: the user data dir)."
+        ),
+        backend_options: str = typer.Option(
+            None, "--backend-options", help="JSON object (or @file) for the backend."
+        ),
+        as_json: bool = typer.Option(False, "--json", help="Print the run record as JSON."),
+        force: bool = typer.Option(False, "--force", help="Run even when the model may not fit in memory."),
+    ) -> None:
+        """Run the function-calling benchmark: analyze → database → interface → test, scored out of 100.
+        With no MODEL: the bundled default model on the smoke suite, fully offline. Ctrl-C stops cleanly;
+        continue with --resume RUN_ID."""
+        from rich.console import Console
+
+        from runner.bench.config import RunConfig, resolve_model
+        from runner.bench.progress import RunProgress, score_tables
+        from runner.bench.run import benchmark
+        from runner.projects import Project, resolve_projects
+
+        path = _results(results)
+        config: RunConfig | None = None
+        projects: list[Project] = []
+        if resume is None:
+            if mode not in ("grammar", "free"):
+                raise ConfigError(f"--mode must be grammar or free, not {mode!r}")
+            projects = resolve_projects(suite, project_file or [])
+            model_path, label = resolve_model(model, backend)
+            if backend is None:
+                from backends.registry import pick_backend_for
+
+                backend = pick_backend_for(model_path)
+            config = RunConfig(
+                model=model_path, model_label=label, backend=backend,
+                suite="custom" if project_file else suite, mode=mode,
+                engine=engine, repeats=repeats, retries=retries, seed=seed, temperature=temperature,
+                n_ctx=ctx, n_threads=threads, force=force, backend_options=_backend_options(backend_options),
+            )  # fmt: skip
+        with RunProgress() as progress:
+            record = benchmark(config, projects, path, resume=resume, hooks=progress.hooks())
+            progress.finish()
+        if as_json:
+            typer.echo(record.model_dump_json(indent=2))
+            return
+        console = Console()
+        for table in score_tables(record):
+            console.print(table)
+
+    @app.command()
+    def runs(
+        results: Path = typer.Option(
+            None, "--results", help="Results database (default: the user data dir)."
+        ),
+        as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON."),
+    ) -> None:
+        """List the stored benchmark runs, newest first."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from runner.bench.store import ResultsStore
+
+        with ResultsStore(_results(results)) as store:
+            rows = store.list_runs()
+        if as_json:
+            typer.echo(json.dumps(rows, indent=2))
+            return
+        table = Table(title=f"{len(rows)} runs")
+        for column in ("run_id", "created_at", "status", "model", "backend", "suite", "calls", "score"):
+            table.add_column(column)
+        for row in rows:
+            score = "" if row["score"] is None else f"{row['score']:.1f}"
+            table.add_row(*(str(row[c]) for c in ("run_id", "created_at", "status", "model", "backend", "suite")),
+                          str(row["calls"]), score)  # fmt: skip
+        Console().print(table)
+
+    @app.command()
+    def score(
+        file: Path = typer.Argument(..., help="An AST document (JSON) of one phase."),
+        phase: str = typer.Option(
+            None, "--phase", help="analyze, database, interface or test (default: detect)."
+        ),
+        project: str = typer.Option(None, "--project", help="Project id or file, for coverage dimensions."),
+        database: Path = typer.Option(
+            None, "--database", help="Database document, to score an interface against."
+        ),
+        interface: Path = typer.Option(
+            None, "--interface", help="Interface document, to score tests against."
+        ),
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    ) -> None:
+        """Score one AST document with the rubric (its axis only). Exit 1 when it does not validate."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from runner.bench.score_file import score_file
+
+        result = score_file(file, phase=phase, project=project, database=database, interface=interface)
+        if as_json:
+            typer.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+        else:
+            table = Table(
+                title=f"{file.name}: {result.phase} · {result.points:.1f} / {result.max_points:.0f}"
+            )
+            for column in ("dimension", "points", "max", "detail"):
+                table.add_column(column)
+            for d in result.dimensions:
+                table.add_row(d.name, f"{d.points:.2f}", f"{d.max_points:.1f}", d.detail)
+            Console().print(table)
+            if not result.valid:
+                typer.echo(result.feedback)
+        raise typer.Exit(0 if result.valid else 1)

@@ -1,0 +1,67 @@
+"""Byte sources the header parsers read from: a local file, or (runner.fit.remote) an HTTP Range reader."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol
+
+from runner.errors import ModelFileError
+
+
+class ByteSource(Protocol):
+    """Random access to the bytes of one file. `read` may return fewer bytes than asked only at the end."""
+
+    name: str
+    bytes_read: int
+
+    def size(self) -> int | None: ...
+
+    def read(self, offset: int, length: int) -> bytes: ...
+
+
+class FileSource:
+    """A local file, read with pread so that only the requested bytes are touched."""
+
+    def __init__(self, path: Path) -> None:
+        self.name = str(path)
+        self.bytes_read = 0
+        try:
+            self._fd = os.open(path, os.O_RDONLY)
+        except OSError as err:
+            raise ModelFileError(f"cannot open {path}: {err.strerror}", hint="check the path") from err
+        self._size = os.fstat(self._fd).st_size
+
+    def size(self) -> int | None:
+        return self._size
+
+    def read(self, offset: int, length: int) -> bytes:
+        data = os.pread(self._fd, max(0, min(length, self._size - offset)), offset)
+        self.bytes_read += len(data)
+        return data
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+    def __enter__(self) -> FileSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class BytesSource:
+    """Bytes in memory (tests, fuzzing)."""
+
+    def __init__(self, data: bytes, name: str = "<bytes>") -> None:
+        self.name = name
+        self.bytes_read = 0
+        self._data = data
+
+    def size(self) -> int | None:
+        return len(self._data)
+
+    def read(self, offset: int, length: int) -> bytes:
+        data = self._data[offset : offset + max(0, length)]
+        self.bytes_read += len(data)
+        return data

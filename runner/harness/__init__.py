@@ -1,0 +1,1 @@
+"""The tool-calling harness: schema normalisation for grammar engines (normalize.py)."""

@@ -1,0 +1,114 @@
+"""Write the report: one self-contained HTML file (inline CSS, plots as PNG data URIs, no scripts, no
+network) and a Markdown summary with the same tables."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from runner.report import plots
+from runner.report.data import RunView
+from runner.report.tables import Table, all_tables
+from runner.rubric.types import RUBRIC_VERSION
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;
+color:#222;padding:0 1rem}
+h1{margin-bottom:.2rem}.sub{color:#666;margin-top:0}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.9rem}
+th,td{border:1px solid #ddd;padding:.3rem .6rem;text-align:left}th{background:#f4f4f4}
+tr:nth-child(even) td{background:#fafafa}
+figure{margin:1rem 0 2rem}figcaption{color:#555;font-size:.9rem}
+img.plot{max-width:100%;border:1px solid #eee}.wide{grid-column:1/-1}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:1rem}
+"""
+
+
+@dataclass(frozen=True)
+class Figure:
+    anchor: str
+    title: str
+    uri: str
+    caption: str
+    wide: bool = False
+
+
+def figures(views: Sequence[RunView]) -> list[Figure]:
+    out = [Figure("plot-leaderboard", "Leaderboard", plots.leaderboard_plot(views),
+                  "Points per axis, stacked; black: total with its 95% confidence interval.", wide=True)]  # fmt: skip
+    for metric, caption in (("memory", "Peak resident memory during the run."),
+                            ("time", "Wall time of the whole run.")):  # fmt: skip
+        uri = plots.pareto_plot(views, metric)
+        if uri is not None:
+            out.append(Figure(f"plot-pareto-{metric}", f"Pareto: score vs {metric}", uri,
+                              caption + " Up and to the left is better; the dashed line is the Pareto front."))  # fmt: skip
+    out.append(Figure("plot-phases", "Per-phase breakdown", plots.phase_plot(views),
+                      "First-try success rate of tool calls and retries after feedback, per phase.", wide=True))  # fmt: skip
+    out.append(Figure("plot-speed", "Speed and memory", plots.speed_memory_plot(views),
+                      "Median decode and prefill speed over calls; peak memory of the run.", wide=True))  # fmt: skip
+    return out
+
+
+def _html_table(table: Table) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in table.header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in table.rows
+    )
+    return (f'<section id="{table.anchor}"><h2>{html.escape(table.title)}</h2>'
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>")  # fmt: skip
+
+
+def render_html(
+    views: Sequence[RunView], tables: Sequence[Table], figs: Sequence[Figure], generated: str
+) -> str:
+    leaderboard, *rest = tables
+    figure_html = "".join(
+        f'<figure id="{f.anchor}" class="{"wide" if f.wide else "half"}"><img class="plot" alt="{html.escape(f.title)}" src="{f.uri}">'
+        f"<figcaption>{html.escape(f.caption)}</figcaption></figure>"
+        for f in figs
+    )
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>lapbench report</title><style>{CSS}</style></head><body>"
+        f'<h1>lapbench report</h1><p class="sub">{len(views)} run(s) · rubric v{RUBRIC_VERSION} · '
+        f"generated {html.escape(generated)}</p>"
+        f'{_html_table(leaderboard)}<section id="plots"><h2>Plots</h2><div class="grid">{figure_html}</div>'
+        f"</section>{''.join(_html_table(t) for t in rest)}</body></html>"
+    )
+
+
+def _md_table(table: Table) -> str:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = [f"## {table.title}", "", "| " + " | ".join(cell(h) for h in table.header) + " |",
+             "|" + "---|" * len(table.header)]  # fmt: skip
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in table.rows]
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(views: Sequence[RunView], tables: Sequence[Table], generated: str, html_name: str) -> str:
+    intro = (f"# lapbench report\n\n{len(views)} run(s), rubric v{RUBRIC_VERSION}, generated {generated}. "
+             f"Plots: `{html_name}`.\n")  # fmt: skip
+    return intro + "\n" + "\n".join(_md_table(t) for t in tables)
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    markdown: Path
+    runs: int
+
+
+def write_report(views: Sequence[RunView], html_path: Path) -> ReportFiles:
+    """Write `html_path` and the Markdown twin next to it (same name, `.md`)."""
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    tables = all_tables(views)
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(render_html(views, tables, figures(views), generated), encoding="utf-8")
+    md_path = html_path.with_suffix(".md")
+    md_path.write_text(render_markdown(views, tables, generated, html_path.name), encoding="utf-8")
+    return ReportFiles(html_path, md_path, len(views))

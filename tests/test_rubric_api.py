@@ -1,0 +1,283 @@
+"""Interface axis: a hand-made good API over the good database of test_rubric_db against deliberately
+broken variants, the rendered OpenAPI document, and determinism."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from runner.render.openapi import render_openapi, validate_openapi
+from runner.rubric.interface import score_interface
+from runner.rubric.types import AXIS_POINTS, Dimension
+from runner.schemas.interface import InterfaceDocument
+from tests.test_rubric_db import good_db
+
+CAPABILITIES = (
+    "create posts",
+    "list posts",
+    "get posts",
+    "update posts",
+    "delete posts",
+    "create comments",
+    "list comments",
+    "create post_votes",
+    "join members",
+)
+UUID = {"type": "string", "format": "uuid"}
+TIME = {"type": "string", "format": "date-time"}
+TEXT = {"type": "string"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"oneOf": [schema, {"type": "null"}]}
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _component(name: str, props: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "description": f"{name}.",
+        "schema": {"type": "object", "properties": props, "required": list(props), "description": name},
+    }
+
+
+def _param(name: str) -> dict[str, Any]:
+    return {"name": name, "description": f"The {name}.", "schema": UUID}
+
+
+def _op(method: str, path: str, name: str, req: str | None, res: str | None, actor: str | None = "member"):
+    params = [_param(seg[1:-1]) for seg in path.split("/") if seg.startswith("{")]
+    return {
+        "path": path,
+        "method": method,
+        "name": name,
+        "description": f"{name} at {path}.",
+        "pathParameters": params,
+        "requestBody": req,
+        "responseBody": res,
+        "authorizationActor": actor,
+    }
+
+
+def _resource(dto: str, collection: str, item: str, roles: str) -> list[dict[str, Any]]:
+    """Operations for one resource; `collection` may be nested, `item` is the item path."""
+    ops = []
+    if "c" in roles:
+        ops.append(_op("post", collection, "create", f"{dto}.ICreate", dto))
+    if "l" in roles:
+        ops.append(_op("get", collection, "index", None, f"IPage{dto}"))
+    if "r" in roles:
+        ops.append(_op("get", item, "at", None, dto))
+    if "u" in roles:
+        ops.append(_op("put", item, "update", f"{dto}.IUpdate", dto))
+    if "d" in roles:
+        ops.append(_op("delete", item, "erase", None, None))
+    return ops
+
+
+def _page(dto: str) -> dict[str, Any]:
+    return _component(
+        f"IPage{dto}",
+        {"pagination": _ref("IPage.IPagination"), "data": {"type": "array", "items": _ref(dto)}},
+    )
+
+
+MEMBER = {
+    "id": UUID,
+    "email": {"type": "string", "format": "email"},
+    "displayName": TEXT,
+    "createdAt": TIME,
+    "deletedAt": _nullable(TIME),
+}
+PROFILE = {
+    "id": UUID,
+    "memberId": UUID,
+    "bio": _nullable(TEXT),
+    "avatarUrl": _nullable({"type": "string", "format": "uri"}),
+}
+BOARD = {"id": UUID, "parentId": _nullable(UUID), "slug": TEXT, "title": TEXT, "createdAt": TIME}
+POST = {
+    "id": UUID,
+    "boardId": UUID,
+    "authorId": UUID,
+    "title": TEXT,
+    "body": TEXT,
+    "viewCount": {"type": "integer", "minimum": 0},
+    "isPinned": {"type": "boolean"},
+    "createdAt": TIME,
+    "updatedAt": TIME,
+}
+SNAPSHOT = {"id": UUID, "postId": UUID, "title": TEXT, "body": TEXT, "createdAt": TIME}
+COMMENT = {
+    "id": UUID,
+    "postId": UUID,
+    "authorId": UUID,
+    "parentId": _nullable(UUID),
+    "body": TEXT,
+    "createdAt": TIME,
+}
+VOTE = {"id": UUID, "postId": UUID, "memberId": UUID, "value": {"type": "integer"}, "createdAt": TIME}
+
+GOOD_API: dict[str, Any] = {
+    "operations": [
+        _op("post", "/auth/members/join", "join", "IMember.IJoin", "IMember.IAuthorized", None),
+        _op("post", "/auth/members/login", "login", "IMember.ILogin", "IMember.IAuthorized", None),
+        *_resource("IMember", "/members", "/members/{memberId}", "lrud"),
+        *_resource("IMemberProfile", "/members/{memberId}/profiles", "", "cl"),
+        *_resource("IBoard", "/boards", "/boards/{boardId}", "clrud"),
+        *_resource("IPost", "/boards/{boardId}/posts", "/posts/{postId}", "clrud"),
+        *_resource(
+            "IPostSnapshot", "/posts/{postId}/snapshots", "/posts/{postId}/snapshots/{snapshotId}", "lr"
+        ),
+        *_resource("IComment", "/posts/{postId}/comments", "/comments/{commentId}", "clrud"),
+        *_resource("IPostVote", "/posts/{postId}/votes", "", "cl"),
+    ],
+    "components": [
+        _component(
+            "IPage.IPagination",
+            {
+                "current": {"type": "integer"},
+                "limit": {"type": "integer"},
+                "records": {"type": "integer"},
+                "pages": {"type": "integer"},
+            },
+        ),
+        _component("IMember", MEMBER),
+        _component(
+            "IMember.IJoin",
+            {"email": {"type": "string", "format": "email"}, "password": TEXT, "displayName": TEXT},
+        ),
+        _component("IMember.ILogin", {"email": {"type": "string", "format": "email"}, "password": TEXT}),
+        _component("IMember.IAuthorized", {"id": UUID, "token": TEXT}),
+        _component("IMember.IUpdate", {"displayName": TEXT}),
+        _page("IMember"),
+        _component("IMemberProfile", PROFILE),
+        _component("IMemberProfile.ICreate", {"bio": _nullable(TEXT)}),
+        _page("IMemberProfile"),
+        _component("IBoard", BOARD),
+        _component("IBoard.ICreate", {"slug": TEXT, "title": TEXT, "parentId": _nullable(UUID)}),
+        _component("IBoard.IUpdate", {"title": TEXT}),
+        _page("IBoard"),
+        _component("IPost", POST),
+        _component("IPost.ICreate", {"title": TEXT, "body": TEXT}),
+        _component("IPost.IUpdate", {"title": TEXT, "body": TEXT, "isPinned": {"type": "boolean"}}),
+        _page("IPost"),
+        _component("IPostSnapshot", SNAPSHOT),
+        _page("IPostSnapshot"),
+        _component("IComment", COMMENT),
+        _component("IComment.ICreate", {"body": TEXT, "parentId": _nullable(UUID)}),
+        _component("IComment.IUpdate", {"body": TEXT}),
+        _page("IComment"),
+        _component("IPostVote", VOTE),
+        _component("IPostVote.ICreate", {"value": {"type": "integer", "minimum": -1, "maximum": 1}}),
+        _page("IPostVote"),
+    ],
+}
+
+
+def good_api() -> InterfaceDocument:
+    return InterfaceDocument.model_validate(copy.deepcopy(GOOD_API))
+
+
+def _variant(change: Callable[[dict[str, Any]], None]) -> InterfaceDocument:
+    data = copy.deepcopy(GOOD_API)
+    change(data)
+    return InterfaceDocument.model_validate(data)
+
+
+def _points(dims: list[Dimension]) -> dict[str, float]:
+    return {d.name: d.points for d in dims}
+
+
+def test_good_api_scores_full_marks() -> None:
+    dims = score_interface(good_api(), good_db(), CAPABILITIES)
+    assert sum(d.max_points for d in dims) == pytest.approx(AXIS_POINTS["interface"])
+    assert 3 <= len(dims) <= 6
+    for dim in dims:
+        assert dim.fraction == pytest.approx(1.0), (dim.name, dim.detail)
+
+
+def test_rendered_openapi_validates_and_has_every_operation() -> None:
+    spec = render_openapi(good_api())
+    assert spec["openapi"].startswith("3.1")
+    assert validate_openapi(spec) == []
+    assert sum(len(methods) for methods in spec["paths"].values()) == len(GOOD_API["operations"])
+    assert spec["paths"]["/posts/{postId}"]["get"]["parameters"][0]["schema"] == UUID
+
+
+def _drop_deletes_and_updates(data: dict[str, Any]) -> None:
+    data["operations"] = [o for o in data["operations"] if o["method"] not in ("delete", "put")]
+    data["components"] = [c for c in data["components"] if not c["name"].endswith(".IUpdate")]
+
+
+def _invent_fields(data: dict[str, Any]) -> None:
+    for comp in data["components"]:
+        if comp["name"] == "IPost":
+            props = comp["schema"]["properties"]
+            props["viewCount"] = TEXT  # wrong type
+            props["rating"] = {"type": "number"}  # no such column
+            del props["updatedAt"]
+            comp["schema"]["required"] = list(props)
+
+
+def _unused_components(data: dict[str, Any]) -> None:
+    data["components"].append(_component("IPost.IAdvancedFilter", {"q": TEXT}))
+    data["components"].append(_component("IOrphan", {"x": TEXT}))
+
+
+def _bad_paths(data: dict[str, Any]) -> None:
+    for op in data["operations"]:
+        op["path"] = op["path"].replace("/posts/{postId}", "/post/{p}")
+        for p in op["pathParameters"]:
+            if p["name"] == "postId":
+                p["name"] = "p"
+        if op["method"] == "get" and op["responseBody"] == "IPost":
+            op["responseBody"] = None
+
+
+def _no_comments(data: dict[str, Any]) -> None:
+    data["operations"] = [o for o in data["operations"] if "comment" not in o["path"]]
+
+
+BROKEN = {
+    "crud_coverage": _drop_deletes_and_updates,
+    "dto_columns": _invent_fields,
+    "type_references": _unused_components,
+    "rest_conventions": _bad_paths,
+    "capability_coverage": _no_comments,
+}
+
+
+@pytest.mark.parametrize("dimension", sorted(BROKEN))
+def test_each_broken_variant_loses_on_its_dimension(dimension: str) -> None:
+    good = _points(score_interface(good_api(), good_db(), CAPABILITIES))
+    broken = _points(score_interface(_variant(BROKEN[dimension]), good_db(), CAPABILITIES))
+    assert broken[dimension] < good[dimension]
+    assert sum(broken.values()) < sum(good.values())
+
+
+def test_unresolved_type_fails_the_gate() -> None:
+    def change(data: dict[str, Any]) -> None:
+        data["operations"][0]["responseBody"] = "IMissing"
+
+    dims = score_interface(_variant(change), good_db(), CAPABILITIES)
+    assert sum(d.points for d in dims) == 0
+    assert all("gate failed" in d.detail for d in dims)
+
+
+def test_without_database_and_capabilities_the_axis_still_sums_to_30() -> None:
+    dims = score_interface(good_api())
+    assert {d.name for d in dims} == {"openapi_valid", "type_references", "rest_conventions"}
+    assert sum(d.max_points for d in dims) == pytest.approx(30)
+    assert sum(d.points for d in score_interface(None)) == 0
+
+
+def test_deterministic() -> None:
+    doc = _variant(_invent_fields)
+    assert score_interface(doc, good_db(), CAPABILITIES) == score_interface(doc, good_db(), CAPABILITIES)

@@ -1,0 +1,267 @@
+"""Database axis: a hand-made good design against deliberately broken variants, and determinism."""
+
+from __future__ import annotations
+
+import copy
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from runner.render.ddl import render_ddl
+from runner.render.sqlite_probe import probe
+from runner.rubric.database import score_database
+from runner.rubric.types import AXIS_POINTS, Dimension
+from runner.schemas.database import DatabaseDocument
+
+REQUIRED_ENTITIES = ("member", "board", "post", "comment", "vote")
+
+
+def _fk(name: str, target: str, *, unique: bool = False, nullable: bool = False) -> dict[str, Any]:
+    return {
+        "name": name,
+        "targetTable": target,
+        "unique": unique,
+        "nullable": nullable,
+        "description": "Owner.",
+    }
+
+
+def _col(name: str, type_: str, nullable: bool = False) -> dict[str, Any]:
+    return {"name": name, "type": type_, "nullable": nullable, "description": f"The {name}."}
+
+
+def _table(
+    name: str, stance: str, fks: list[dict[str, Any]], cols: list[dict[str, Any]], unique=(), plain=()
+):
+    return {
+        "name": name,
+        "description": f"One row of {name}.",
+        "stance": stance,
+        "primaryKey": "id",
+        "foreignKeys": fks,
+        "columns": cols,
+        "uniqueIndexes": [{"columns": list(c)} for c in unique],
+        "plainIndexes": [{"columns": list(c)} for c in plain],
+    }
+
+
+GOOD_DB: dict[str, Any] = {
+    "files": [
+        {
+            "filename": "schema-01-members.prisma",
+            "namespace": "Members",
+            "tables": [
+                _table(
+                    "members",
+                    "primary",
+                    [],
+                    [
+                        _col("email", "string"),
+                        _col("display_name", "string"),
+                        _col("password_hash", "string"),
+                        _col("created_at", "datetime"),
+                        _col("deleted_at", "datetime", True),
+                    ],
+                    unique=[("email",)],
+                    plain=[("created_at",)],
+                ),
+                _table(
+                    "member_profiles",
+                    "subsidiary",
+                    [_fk("member_id", "members", unique=True)],
+                    [_col("bio", "string", True), _col("avatar_url", "uri", True)],
+                    unique=[("member_id",)],
+                ),
+            ],
+        },
+        {
+            "filename": "schema-02-boards.prisma",
+            "namespace": "Boards",
+            "tables": [
+                _table(
+                    "boards",
+                    "primary",
+                    [_fk("parent_id", "boards", nullable=True)],
+                    [_col("slug", "string"), _col("title", "string"), _col("created_at", "datetime")],
+                    unique=[("slug",)],
+                    plain=[("parent_id",)],
+                ),
+                _table(
+                    "posts",
+                    "primary",
+                    [_fk("board_id", "boards"), _fk("author_id", "members")],
+                    [
+                        _col("title", "string"),
+                        _col("body", "string"),
+                        _col("view_count", "int"),
+                        _col("is_pinned", "boolean"),
+                        _col("created_at", "datetime"),
+                        _col("updated_at", "datetime"),
+                    ],
+                    plain=[("board_id", "created_at"), ("author_id",)],
+                ),
+                _table(
+                    "post_snapshots",
+                    "snapshot",
+                    [_fk("post_id", "posts")],
+                    [_col("title", "string"), _col("body", "string"), _col("created_at", "datetime")],
+                    plain=[("post_id", "created_at")],
+                ),
+                _table(
+                    "comments",
+                    "primary",
+                    [
+                        _fk("post_id", "posts"),
+                        _fk("author_id", "members"),
+                        _fk("parent_id", "comments", nullable=True),
+                    ],
+                    [_col("body", "string"), _col("created_at", "datetime")],
+                    plain=[("post_id", "created_at"), ("author_id",), ("parent_id",)],
+                ),
+                _table(
+                    "post_votes",
+                    "subsidiary",
+                    [_fk("post_id", "posts"), _fk("member_id", "members")],
+                    [_col("value", "int"), _col("created_at", "datetime")],
+                    unique=[("post_id", "member_id")],
+                    plain=[("member_id",)],
+                ),
+            ],
+        },
+    ]
+}
+
+
+def good_db() -> DatabaseDocument:
+    return DatabaseDocument.model_validate(copy.deepcopy(GOOD_DB))
+
+
+def _variant(change: Callable[[dict[str, Any]], None]) -> DatabaseDocument:
+    data = copy.deepcopy(GOOD_DB)
+    change(data)
+    return DatabaseDocument.model_validate(data)
+
+
+def _tables(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [t for f in data["files"] for t in f["tables"]]
+
+
+def _points(dims: list[Dimension]) -> dict[str, float]:
+    return {d.name: d.points for d in dims}
+
+
+def test_good_design_scores_high_and_sums_to_axis() -> None:
+    dims = score_database(good_db(), REQUIRED_ENTITIES)
+    assert sum(d.max_points for d in dims) == pytest.approx(AXIS_POINTS["database"])
+    assert 3 <= len(dims) <= 6
+    for dim in dims:
+        assert dim.fraction == pytest.approx(1.0), (dim.name, dim.detail)
+
+
+def test_ddl_really_runs_with_foreign_keys() -> None:
+    result = probe(good_db())
+    assert result.statements_ok == result.statements, result.errors
+    assert result.row_graph_ok and result.fk_checked and result.fk_enforced
+    con = sqlite3.connect(":memory:")
+    con.executescript(render_ddl(good_db()))
+    fks = con.execute("PRAGMA foreign_key_list(posts)").fetchall()
+    assert {row[2] for row in fks} == {"boards", "members"}
+
+
+def _break_plural(data: dict[str, Any]) -> None:
+    data["files"][1]["tables"][1]["name"] = "post"
+    for table in _tables(data):
+        for fk in table["foreignKeys"]:
+            if fk["targetTable"] == "posts":
+                fk["targetTable"] = "post"
+
+
+def _drop_fk_indexes(data: dict[str, Any]) -> None:
+    for table in _tables(data):
+        table["plainIndexes"] = []
+
+
+def _duplicate_indexes(data: dict[str, Any]) -> None:
+    posts = _tables(data)[3]
+    # board_id alone is a prefix of (board_id, created_at); an index on the primary key adds nothing.
+    posts["plainIndexes"] += [{"columns": ["board_id"]}, {"columns": ["id"]}]
+
+
+def _plain_uuid_instead_of_fk(data: dict[str, Any]) -> None:
+    comments = _tables(data)[5]
+    comments["foreignKeys"] = [fk for fk in comments["foreignKeys"] if fk["name"] != "post_id"]
+    comments["columns"].append(_col("post_id", "uuid"))
+
+
+def _wrong_types(data: dict[str, Any]) -> None:
+    posts = _tables(data)[3]
+    for col in posts["columns"]:
+        col["type"] = "string"
+
+
+def _missing_entities(data: dict[str, Any]) -> None:
+    data["files"][1]["tables"] = [t for t in data["files"][1]["tables"] if t["name"] not in ("post_votes",)]
+
+
+def _isolated_tables(data: dict[str, Any]) -> None:
+    for table in _tables(data):
+        table["foreignKeys"] = []
+        table["plainIndexes"] = []
+
+
+BROKEN = {
+    "naming": _break_plural,
+    "indexes": _drop_fk_indexes,
+    "relations": _isolated_tables,
+    "column_types": _wrong_types,
+    "entity_coverage": _missing_entities,
+}
+
+
+@pytest.mark.parametrize("dimension", sorted(BROKEN))
+def test_each_broken_variant_loses_on_its_dimension(dimension: str) -> None:
+    good = _points(score_database(good_db(), REQUIRED_ENTITIES))
+    broken = _points(score_database(_variant(BROKEN[dimension]), REQUIRED_ENTITIES))
+    assert broken[dimension] < good[dimension]
+    assert sum(broken.values()) < sum(good.values())
+
+
+def test_duplicate_and_pk_indexes_are_redundant() -> None:
+    dims = {d.name: d for d in score_database(_variant(_duplicate_indexes))}
+    assert dims["indexes"].fraction < 1.0
+    assert "redundant" in dims["indexes"].detail
+
+
+def test_plain_uuid_column_is_a_missing_foreign_key() -> None:
+    dims = {d.name: d for d in score_database(_variant(_plain_uuid_instead_of_fk))}
+    assert dims["relations"].fraction < 1.0
+    assert "comments.post_id" in dims["relations"].detail
+
+
+def test_dangling_reference_fails_the_gate() -> None:
+    data = copy.deepcopy(GOOD_DB)
+    _tables(data)[3]["foreignKeys"][0]["targetTable"] = "forums"
+    doc = DatabaseDocument.model_validate(data)
+    dims = score_database(doc, REQUIRED_ENTITIES)
+    assert sum(d.points for d in dims) == 0
+    assert all(d.detail.startswith("gate failed") for d in dims)
+    assert probe(doc).row_graph_ok is False
+
+
+def test_missing_document_scores_zero_with_full_weights() -> None:
+    dims = score_database(None, REQUIRED_ENTITIES)
+    assert sum(d.points for d in dims) == 0
+    assert sum(d.max_points for d in dims) == pytest.approx(30)
+
+
+def test_without_required_entities_coverage_is_left_out() -> None:
+    dims = score_database(good_db())
+    assert "entity_coverage" not in {d.name for d in dims}
+    assert sum(d.max_points for d in dims) == pytest.approx(30)
+
+
+def test_deterministic() -> None:
+    doc = _variant(_plain_uuid_instead_of_fk)
+    assert score_database(doc, REQUIRED_ENTITIES) == score_database(doc, REQUIRED_ENTITIES)
