@@ -215,7 +215,9 @@ class LlamaCppBackend:
         model = llm._model
         bos = model.token_get_text(model.token_bos()) if model.token_bos() != -1 else ""
         eos = model.token_get_text(model.token_eos()) if model.token_eos() != -1 else ""
-        self.template = ChatTemplate.from_metadata(llm.metadata, bos_token=bos, eos_token=eos, where=str(path))
+        self.template = ChatTemplate.from_metadata(
+            llm.metadata, bos_token=bos, eos_token=eos, where=str(path)
+        )
         self._add_bos = llama_cpp.llama_vocab_get_add_bos(self._vocab)
         self._bos_text = bos
 
@@ -249,7 +251,9 @@ class LlamaCppBackend:
         self._require()
         if constraint.engine == "llguidance":
             if self._lltokenizer is None:
-                self._lltokenizer = llguidance_engine.tokenizer_from_llama_vocab(self._vocab, eos_tokens=self._eog)
+                self._lltokenizer = llguidance_engine.tokenizer_from_llama_vocab(
+                    self._vocab, eos_tokens=self._eog
+                )
             grammar = llguidance_engine.compile_json_schema(
                 constraint.json_schema,
                 self._lltokenizer,
@@ -286,7 +290,9 @@ class LlamaCppBackend:
         llama_cpp.llama_perf_context_reset(llm.ctx)
         sequence = self._sequence
         if not prompt or len(prompt) >= sequence.n_ctx:
-            return self._error(request, prompt, f"prompt of {len(prompt)} tokens does not fit n_ctx={sequence.n_ctx}")
+            return self._error(
+                request, prompt, f"prompt of {len(prompt)} tokens does not fit n_ctx={sequence.n_ctx}"
+            )
         kept = sequence.keep_prefix(prompt)
         try:
             fitted = sequence.evaluate(prompt[kept:])
@@ -319,7 +325,11 @@ class LlamaCppBackend:
             raise
         self.last_decode = result
         perf = llama_cpp.llama_perf_context(llm.ctx)
-        self.last_perf = {"prompt_eval_ms": perf.t_p_eval_ms, "eval_ms": perf.t_eval_ms, "n_eval": perf.n_eval}
+        self.last_perf = {
+            "prompt_eval_ms": perf.t_p_eval_ms,
+            "eval_ms": perf.t_eval_ms,
+            "n_eval": perf.n_eval,
+        }
         times = result.token_times
         stats = GenerationStats(
             prompt_tokens=len(prompt),

@@ -118,9 +118,12 @@ class MlxBackend:
         constraint = request.constraint
         if constraint is not None and constraint.engine not in self.capabilities.grammar_engines:
             raise UnsupportedCapability(f"MLX backend: grammar engine {constraint.engine!r} is not available")
+        grammar = (
+            self._grammar(constraint) if constraint is not None else None
+        )  # ConstraintCompileError first
         prompt = self.render(request)
         room = self.config.n_ctx - len(prompt)
-        if room <= 0:
+        if not prompt or room <= 0:
             return _error_generation(
                 f"{self.path}: prompt of {len(prompt)} tokens does not fit n_ctx={self.config.n_ctx}",
                 len(prompt),
@@ -133,10 +136,9 @@ class MlxBackend:
         logits = self._prefill(model, prompt[reused:], cache)
         prompt_seconds = time.perf_counter() - started
         max_tokens = min(request.max_tokens, room)
-        if constraint is None:
+        if grammar is None:
             run = _decode_free(model, self._tokenizer, logits, cache, request, max_tokens, started, on_token)
         else:
-            grammar = self._grammar(constraint)
             run = _decode_constrained(
                 model,
                 cache,
@@ -186,11 +188,11 @@ class MlxBackend:
             common += 1
         common = min(common, len(prompt) - 1)
         cache = self._cache
+        self._cached_tokens = []  # unknown until this call completes (an interrupted call leaves it empty)
         if cache and common > 0 and can_trim_prompt_cache(cache):
             trim_prompt_cache(cache, cache[0].offset - common)
             return cache, common
         self._cache = make_prompt_cache(self._model)
-        self._cached_tokens = []
         return self._cache, 0
 
     def _prefill(self, model: Any, tokens: list[int], cache: list[Any]) -> Any:
@@ -328,6 +330,8 @@ def _decode_free(
                 return True
         return False
 
+    if max_tokens <= 0:
+        return run
     row = logits[None]
     for processor in processors:
         row = processor(None, row)

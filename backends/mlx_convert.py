@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from backends.base import ModelLoadError
+from backends.base import BackendUnavailable, ModelLoadError
 
 # GGUF tensor names -> mlx-lm llama parameter names (substring replacements, order matters: "output" last).
 _NAME_MAP = (
@@ -74,8 +74,13 @@ USER_DEFINED_TOKEN = 4
 
 def convert_gguf_to_mlx(gguf: Path, out_dir: Path) -> Path:
     """Convert `gguf` into the MLX folder `out_dir` (created or atomically replaced); returns `out_dir`.
-    Raises ModelLoadError naming the file when it is missing, truncated or not a supported llama GGUF."""
-    import mlx.core as mx
+    Raises ModelLoadError naming the file when it is missing, truncated or not a supported llama GGUF, and
+    BackendUnavailable (with the install command) when mlx or tokenizers is not installed."""
+    try:
+        import mlx.core as mx
+        import tokenizers  # noqa: F401
+    except ImportError as err:
+        raise BackendUnavailable(f'converting to MLX needs {err.name}: pip install -e ".[mlx]"') from err
 
     gguf = Path(gguf).expanduser()
     out_dir = Path(out_dir).expanduser()

@@ -19,9 +19,15 @@ Tokens: `/extras/tokenize` + `/extras/detokenize` (llama-cpp-python) or `/tokeni
 approximation (`token_level` = False): every 4 UTF-8 bytes make one id (length tag in the high bits), about
 the size of a BPE token in English, and exactly reversible by `detokenize`.
 
-Stats: wall-clock on the client. Non-streaming, every token becomes known when the answer arrives, so
-`time_to_first_token` is the round trip and `generation_seconds` 0; when the server reports llama-server
-`timings`, prompt and generation seconds come from there. Token counts come from `usage`.
+Streaming (`options["stream"]`, default False): server-sent events; `on_token` then receives each piece as
+it arrives with token id -1 (the protocol streams text, not ids), and `Generation.tokens` is the final text
+tokenized. Without streaming `on_token` is called after the answer, with the ids of the tokenized text.
+
+Stats are client wall-clock. Non-streaming, every token becomes known when the answer arrives, so
+`time_to_first_token` is the round trip and `generation_seconds` 0 (llama-server's `timings`, when sent,
+give the server-side prompt and generation seconds instead). Streaming, `time_to_first_token` and
+`token_times` are arrival times of the pieces, and `prompt_seconds` = time to first token: an upper bound
+(it includes one decode step and the network). Token counts come from `usage` (else one per piece).
 Every failure raises `RemoteError` naming the URL; nothing waits longer than the timeouts allow.
 """
 
@@ -113,17 +119,20 @@ class OpenAIHttpBackend:
         self.base_url = ""
         self.model: str | None = None
         self.enforces_schema = False
+        self.stream = False
         self._client: httpx.Client | None = None
         self._timeout = 120.0
         self._retries = 2
         self._tokenize_paths: tuple[str, str] | None = None
 
     def load(self, config: LoadConfig) -> None:
+        self.close()
         self.base_url, self.model = base_url_from(config)
         options = config.options
         self._timeout = float(options.get("timeout_s", 120.0))
         self._retries = max(int(options.get("retries", 2)), 0)
         self.enforces_schema = bool(options.get("server_enforces_schema", False))
+        self.stream = bool(options.get("stream", False))
         key = options.get("api_key") or os.environ.get("OPENAI_API_KEY")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         timeout = httpx.Timeout(self._timeout, connect=min(self._timeout, 5.0))
@@ -136,7 +145,9 @@ class OpenAIHttpBackend:
                 raise RemoteError(f"{self.base_url}/models: no model listed: {str(models)[:200]}") from err
         self._tokenize_paths = self._probe_tokenizer()
         self.capabilities = Capabilities(
-            native_tool_calls=True, token_level=self._tokenize_paths is not None, chat_template=True
+            native_tool_calls=True,
+            token_level=self._tokenize_paths is not None,
+            streaming=self.stream,
         )
 
     def _root(self) -> str:
@@ -203,24 +214,30 @@ class OpenAIHttpBackend:
             function = {"name": constraint.name, "parameters": dict(constraint.json_schema)}
             body["tools"] = [{"type": "function", "function": function}]
             body["tool_choice"] = {"type": "function", "function": {"name": constraint.name}}
-        started = time.perf_counter()
-        answer = self._request("POST", self.base_url + endpoint, body)
-        elapsed = time.perf_counter() - started
         url = self.base_url + endpoint
-        try:
-            choice = answer["choices"][0]
-            text = _choice_text(choice, constraint is not None)
-            reason = _FINISH.get(str(choice.get("finish_reason") or "stop"), "stop")
-        except (KeyError, IndexError, TypeError) as err:
-            raise RemoteError(f"{url}: answer is not an OpenAI completion: {str(answer)[:200]}") from err
-        usage = answer.get("usage") or {}
-        tokens = tuple(self.tokenize(text))  # the server's own ids when it can tokenize, else approximate
-        generated = int(usage.get("completion_tokens", len(tokens)))
-        if on_token is not None:
-            for token in tokens:
-                on_token(token, self.detokenize([token]))
-        prompt_tokens = int(usage.get("prompt_tokens", 0))
-        stats = _stats(answer.get("timings"), elapsed, prompt_tokens, generated)
+        started = time.perf_counter()
+        if self.stream:
+            text, reason, usage, times = self._stream(url, body, started, constraint is not None, on_token)
+            elapsed = time.perf_counter() - started
+            tokens = tuple(self.tokenize(text))
+            generated = int(usage.get("completion_tokens", len(times)))
+            stats = _stream_stats(times, elapsed, int(usage.get("prompt_tokens", 0)), generated)
+        else:
+            answer = self._request("POST", url, body)
+            elapsed = time.perf_counter() - started
+            try:
+                choice = answer["choices"][0]
+                text = _choice_text(choice, constraint is not None)
+                reason = _FINISH.get(str(choice.get("finish_reason") or "stop"), "stop")
+            except (KeyError, IndexError, TypeError) as err:
+                raise RemoteError(f"{url}: answer is not an OpenAI completion: {str(answer)[:200]}") from err
+            usage = answer.get("usage") or {}
+            tokens = tuple(self.tokenize(text))  # the server's own ids when it can tokenize, else approximate
+            generated = int(usage.get("completion_tokens", len(tokens)))
+            if on_token is not None:
+                for token in tokens:
+                    on_token(token, self.detokenize([token]))
+            stats = _stats(answer.get("timings"), elapsed, int(usage.get("prompt_tokens", 0)), generated)
         enforced = constraint is not None and self.enforces_schema
         return Generation(
             text=text,
@@ -231,8 +248,57 @@ class OpenAIHttpBackend:
             engine="server" if enforced else None,
         )
 
-    def _request(self, method: str, url: str, body: Any = None, *, retry: bool = True) -> Any:
-        """One JSON request with bounded retries; RemoteError naming `url` on any failure."""
+    def _stream(
+        self,
+        url: str,
+        body: dict[str, Any],
+        started: float,
+        constrained: bool,
+        on_token: TokenCallback | None,
+    ) -> tuple[str, FinishReason, Mapping[str, Any], list[float]]:
+        """Server-sent events: (text, finish reason, usage if sent, arrival time of each piece)."""
+        response = self._send("POST", url, {**body, "stream": True}, stream=True)
+        pieces: list[str] = []
+        times: list[float] = []
+        reason: FinishReason = "stop"
+        usage: Mapping[str, Any] = {}
+        tool_call = False
+        try:
+            for line in response.iter_lines():
+                data = line.removeprefix("data:").strip()
+                if not line.startswith("data:") or not data:
+                    continue
+                if data == "[DONE]":
+                    break
+                try:
+                    chunk = json.loads(data)
+                except json.JSONDecodeError as err:
+                    raise RemoteError(f"{url}: stream chunk is not JSON: {data[:200]!r}") from err
+                usage = chunk.get("usage") or usage
+                for choice in chunk.get("choices") or []:
+                    piece, from_tool = _delta_text(choice)
+                    tool_call |= from_tool
+                    if piece:
+                        times.append(time.perf_counter() - started)
+                        pieces.append(piece)
+                        if on_token is not None:
+                            on_token(-1, piece)
+                    if choice.get("finish_reason"):
+                        reason = _FINISH.get(str(choice["finish_reason"]), "stop")
+        except httpx.TimeoutException as err:
+            raise RemoteError(f"{url}: stream stalled for more than {self._timeout:g} s") from err
+        except httpx.TransportError as err:
+            raise RemoteError(f"{url}: stream broken ({type(err).__name__}: {err})") from err
+        finally:
+            response.close()
+        text = "".join(pieces)
+        return (recover_tool_arguments(text) if constrained and not tool_call else text), reason, usage, times
+
+    def _send(
+        self, method: str, url: str, body: Any = None, *, retry: bool = True, stream: bool = False
+    ) -> httpx.Response:
+        """A successful (status < 400) response after bounded retries; RemoteError naming `url` otherwise.
+        With `stream`, the body is not read yet (the caller closes the response)."""
         if self._client is None:
             raise RemoteError(f"{url}: load() the backend first")
         attempts = 1 + (self._retries if retry else 0)
@@ -241,7 +307,11 @@ class OpenAIHttpBackend:
             if attempt:
                 time.sleep(min(0.5 * 2 ** (attempt - 1), MAX_BACKOFF_S))
             try:
-                response = self._client.request(method, url, json=body)
+                request = self._client.build_request(method, url, json=body)
+                response = self._client.send(request, stream=stream)
+                if stream and response.status_code >= 400:
+                    response.read()
+                    response.close()
             except httpx.TimeoutException:
                 problem = f"no answer within {self._timeout:g} s"
                 continue
@@ -253,11 +323,16 @@ class OpenAIHttpBackend:
                 continue
             if response.status_code >= 400:
                 raise RemoteError(f"{url}: HTTP {response.status_code}: {response.text[:300]}")
-            try:
-                return response.json()
-            except ValueError as err:
-                raise RemoteError(f"{url}: answer is not JSON: {response.text[:200]!r}") from err
+            return response
         raise RemoteError(f"{url}: {problem} (after {attempts} attempt{'s' if attempts > 1 else ''})")
+
+    def _request(self, method: str, url: str, body: Any = None, *, retry: bool = True) -> Any:
+        """One JSON request/answer (see `_send`)."""
+        response = self._send(method, url, body, retry=retry)
+        try:
+            return response.json()
+        except ValueError as err:
+            raise RemoteError(f"{url}: answer is not JSON: {response.text[:200]!r}") from err
 
     def memory_report(self) -> Mapping[str, int]:
         return {}
@@ -277,6 +352,32 @@ def _choice_text(choice: Mapping[str, Any], constrained: bool) -> str:
         return arguments if isinstance(arguments, str) else json.dumps(arguments)
     content = message.get("content") or ""
     return recover_tool_arguments(content) if constrained else str(content)
+
+
+def _delta_text(choice: Mapping[str, Any]) -> tuple[str, bool]:
+    """The text a streamed choice adds, and whether it came from a tool call's arguments."""
+    if "text" in choice and "delta" not in choice:
+        return str(choice["text"] or ""), False
+    delta = choice.get("delta") or {}
+    arguments = "".join(
+        str((call.get("function") or {}).get("arguments") or "") for call in delta.get("tool_calls") or []
+    )
+    if arguments:
+        return arguments, True
+    return str(delta.get("content") or ""), False
+
+
+def _stream_stats(times: list[float], elapsed: float, prompt_tokens: int, generated: int) -> GenerationStats:
+    first = times[0] if times else elapsed
+    return GenerationStats(
+        prompt_tokens=prompt_tokens,
+        prompt_tokens_evaluated=prompt_tokens,
+        prompt_seconds=first,
+        time_to_first_token=first,
+        generated_tokens=generated,
+        generation_seconds=times[-1] - times[0] if times else 0.0,
+        token_times=tuple(times) if len(times) == generated else (),
+    )
 
 
 def _stats(timings: Any, elapsed: float, prompt_tokens: int, generated: int) -> GenerationStats:

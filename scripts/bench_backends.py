@@ -66,7 +66,8 @@ def _raw_llama(gguf: Path, max_tokens: int, n_ctx: int) -> Callable[[], float]:
 def _raw_mlx(folder: Path, max_tokens: int) -> Callable[[], float]:
     from mlx_lm import load, stream_generate
 
-    model, tokenizer = load(str(folder))
+    loaded: Any = load(str(folder))
+    model, tokenizer = loaded[0], loaded[1]
     prompt = tokenizer.encode(PROMPT, add_special_tokens=True)
 
     def run() -> float:
@@ -99,7 +100,9 @@ def _measure(backend_run: Callable[[], float], raw_run: Callable[[], float], rep
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--only", choices=("llama_cpp", "mlx"), action="append")
@@ -113,7 +116,11 @@ def main(argv: list[str] | None = None) -> int:
         name, model = ("llama-cpp", gguf) if which == "llama_cpp" else ("mlx", folder)
         backend = create_backend(name)
         backend.load(LoadConfig(model=str(model), n_ctx=n_ctx))
-        raw = _raw_llama(gguf, args.max_tokens, n_ctx) if which == "llama_cpp" else _raw_mlx(folder, args.max_tokens)
+        raw = (
+            _raw_llama(gguf, args.max_tokens, n_ctx)
+            if which == "llama_cpp"
+            else _raw_mlx(folder, args.max_tokens)
+        )
         results[which] = _measure(_backend_sampler(backend, args.max_tokens), raw, args.reps)
         backend.close()
         if not args.json:

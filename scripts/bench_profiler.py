@@ -3,8 +3,8 @@
     python scripts/bench_profiler.py [--reps 5] [--tokens 128] [--period 0.01] [--threads N] [--json]
     python scripts/bench_profiler.py --vs-raw [-p 512] [-n 128]   # also: `lapbench bench` vs raw llama-cpp-python
 
-One warm-up, then `--reps` repetitions of each, interleaved (off, on, off, on, ...) so that machine noise
-hits both. Decode t/s is GenerationStats.generation_tps (inter-token time only). Goal: ratio on/off within
+One warm-up, then `--reps` repetitions of each, interleaved (off on, on off, off on, ...) so that machine
+noise and order effects hit both. Decode t/s is GenerationStats.generation_tps (inter-token time only). Goal: ratio on/off within
 1% of 1.0. `--json` prints {"on_tps", "off_tps", "ratio", ...} with the raw samples.
 
 `--vs-raw` adds the bench's own comparison: pp<p> and tg<n> measured the way `lapbench bench` does
@@ -52,9 +52,10 @@ def sampler_overhead(backend: Backend, reps: int, tokens: int, period: float) ->
     _decode_tps(backend, tokens, None)
     on: list[float] = []
     off: list[float] = []
-    for _ in range(reps):
-        off.append(_decode_tps(backend, tokens, None))
-        on.append(_decode_tps(backend, tokens, period))
+    for rep in range(reps):
+        # off-on, then on-off: neither setting always runs first (ABBA cancels order effects)
+        for sampled in (False, True) if rep % 2 == 0 else (True, False):
+            (on if sampled else off).append(_decode_tps(backend, tokens, period if sampled else None))
     on_tps, off_tps = statistics.fmean(on), statistics.fmean(off)
     return {
         "on_tps": on_tps,

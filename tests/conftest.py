@@ -7,11 +7,15 @@ outside a temporary directory. The model files are read (never written) from the
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
-import pytest
+# Hypothesis keeps its example database in the working directory unless told otherwise.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", tempfile.mkdtemp(prefix="lapbench-hypothesis-"))
 
-from runner import paths
+import pytest  # noqa: E402
+
+from runner import paths  # noqa: E402
 
 # Resolved once, before any test overrides the environment.
 MODELS_DIR = paths.models_dir()

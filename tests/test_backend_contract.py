@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from backends.base import (
     Backend,
+    BackendError,
     Constraint,
     Generation,
     GenerationRequest,
@@ -29,7 +30,7 @@ from backends.base import (
     ModelLoadError,
     UnsupportedCapability,
 )
-from backends.fake import FakeBackend
+from backends.fake import FakeBackend, FakeReply
 from backends.registry import create_backend
 
 
@@ -261,3 +262,80 @@ def test_mlx_refuses_what_is_not_an_mlx_model(tmp_path: Path, smollm2_mlx: Path)
     (broken / "model.safetensors").write_bytes((smollm2_mlx / "model.safetensors").read_bytes()[:4096])
     with pytest.raises(ModelLoadError, match="broken-weights"):
         backend.load(LoadConfig(str(broken)))
+
+
+# -- the fake's own promises (harness unit tests of other modules rely on them) --------------------------
+
+
+def test_fake_replays_its_script_and_records_requests() -> None:
+    fake = FakeBackend(["first", lambda request: f"echo {request.messages[-1].content}"])
+    fake.load(LoadConfig(model="fake", options={"replies": ["third"]}))
+    texts = [fake.generate(GenerationRequest(messages=(Message("user", f"q{i}"),))).text for i in range(3)]
+    assert texts == ["first", "echo q1", "third"]
+    assert [r.messages[0].content for r in fake.requests] == ["q0", "q1", "q2"]
+    assert len(fake.generations) == 3 and fake.pending == 0
+    with pytest.raises(BackendError, match="no scripted reply left"):
+        fake.generate(GenerationRequest(prompt="one more"))
+
+
+def test_fake_truncates_to_max_tokens_and_honours_stop_strings() -> None:
+    fake = FakeBackend(
+        ["one two three four five", "alpha beta STOP gamma", FakeReply("partial", "error", "boom")]
+    )
+    cut = fake.generate(GenerationRequest(prompt="p", max_tokens=3))
+    assert (cut.text, cut.finish_reason, len(cut.tokens)) == ("one two three", "length", 3)
+    stopped = fake.generate(GenerationRequest(prompt="p", stop=(" STOP",)))
+    assert (stopped.text, stopped.finish_reason) == ("alpha beta", "stop")
+    failed = fake.generate(GenerationRequest(prompt="p"))
+    assert (failed.finish_reason, failed.error) == ("error", "boom")
+
+
+def test_fake_ignore_mode_does_not_claim_enforcement() -> None:
+    fake = FakeBackend(["not json at all"])
+    generation = fake.generate(GenerationRequest(prompt="p", constraint=PICK))
+    assert generation.constrained is False
+    assert generation.text == "not json at all"
+    assert fake.capabilities.grammar_engines == ()
+
+
+def test_fake_enforce_mode_flags_scripts_no_grammar_could_produce() -> None:
+    scripts = ['{"color": "blue", "sure": true}', '{"color": "purple", "sure": true}', "{oops"]
+    fake = FakeBackend(scripts, constraint_mode="enforce")
+    valid = fake.generate(GenerationRequest(prompt="p", constraint=PICK))
+    assert (valid.finish_reason, valid.constrained, valid.engine) == ("grammar", True, "llguidance")
+    wrong = fake.generate(GenerationRequest(prompt="p", constraint=PICK))
+    assert wrong.finish_reason == "error" and wrong.error is not None and "color" in wrong.error
+    broken = fake.generate(GenerationRequest(prompt="p", constraint=PICK))
+    assert broken.finish_reason == "error" and broken.error is not None and "not JSON" in broken.error
+
+
+def test_fake_stats_are_deterministic() -> None:
+    def run() -> Generation:
+        fake = FakeBackend(["a b c d"], seconds_per_token=0.5, prefill_seconds_per_token=0.25)
+        return fake.generate(GenerationRequest(prompt="x y"))
+
+    first, second = run(), run()
+    assert first.stats == second.stats
+    assert first.stats.generation_tps == pytest.approx(2.0)
+    assert first.stats.prompt_seconds == pytest.approx(0.5)
+
+
+@pytest.mark.model
+@pytest.mark.server
+@pytest.mark.slow
+def test_http_streaming_against_the_real_server(llama_server: str) -> None:
+    backend = create_backend("openai")
+    backend.load(LoadConfig(llama_server, options={"stream": True, "server_enforces_schema": True}))
+    pieces: list[str] = []
+    plain = backend.generate(
+        GenerationRequest(prompt=STORY, max_tokens=6), on_token=lambda token, piece: pieces.append(piece)
+    )
+    check_stats(plain)
+    assert plain.finish_reason == "length"
+    assert "".join(pieces) == plain.text
+    assert len(plain.stats.token_times) == plain.stats.generated_tokens == 6
+    messages = (Message("user", 'Sky color? Answer as {"color": ..., "sure": true|false}.'),)
+    tool = backend.generate(GenerationRequest(messages=messages, max_tokens=48, constraint=PICK))
+    check_stats(tool)
+    SkyPick.model_validate_json(tool.text)
+    backend.close()

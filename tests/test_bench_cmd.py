@@ -148,6 +148,7 @@ def test_cli_bench_default_model_json(smollm2_gguf: Path) -> None:
         assert record["backend"] == "llama-cpp" and record["n_threads"] == 1 and record["grammar"] is None
         assert len(record["samples_ts"]) == len(record["samples_ns"]) == 2
         assert record["avg_ts"] > 0 and record["peak_rss_bytes"] > 0 and record["error"] is None
+        assert record["cpu_info"] and record["backend_version"]
 
 
 @pytest.mark.model
@@ -186,7 +187,7 @@ def test_cli_a_failing_configuration_is_reported_and_the_other_still_runs(
 def test_cli_bench_mlx_backend(smollm2_mlx: Path) -> None:
     pytest.importorskip("mlx_lm")
     result = CliRunner().invoke(
-        app, ["bench", str(smollm2_mlx), "-p", "8", "-n", "3", "-r", "1", "-o", "json"]
+        app, ["bench", str(smollm2_mlx), "-p", "8", "-n", "3", "-r", "1", "--no-warmup", "-o", "json"]
     )
     assert result.exit_code == 0, result.output
     records = json.loads(result.stdout)
@@ -200,3 +201,39 @@ def test_cli_rejects_bad_options() -> None:
     assert "-p expects comma-separated integers" in result.stderr
     result = CliRunner().invoke(app, ["bench", "/x.gguf", "-o", "xml"])
     assert result.exit_code == 2
+
+
+@pytest.mark.model
+def test_repetitions_alternate_between_configurations(smollm2_gguf: Path, tmp_path: Path) -> None:
+    from runner.profiler.bench_runner import BenchSpec, run_bench
+
+    models = [tmp_path / "A.gguf", tmp_path / "B.gguf"]
+    for link in models:
+        link.symlink_to(smollm2_gguf)
+    configs = tuple(BenchConfig(model=str(m), backend="llama-cpp", n_threads=1) for m in models)
+    spec = BenchSpec(configs=configs, tests=(BenchTest(n_prompt=4),), repetitions=2, warmup=False)
+    seen: list[str] = []
+    records = run_bench(spec, lambda what, _n: seen.append(what) if "rep" in what else None)
+    assert [what[0] for what in seen] == ["A", "B", "A", "B"]
+    assert [len(r.samples_ns) for r in records] == [2, 2]
+
+
+@pytest.mark.model
+def test_a_catalog_id_names_its_local_file(smollm2_gguf: Path) -> None:
+    from runner.errors import ConfigError
+    from runner.profiler.bench import resolve_model
+
+    assert resolve_model("smollm2-135m") == str(smollm2_gguf)
+    assert resolve_model("no-such-model") == "no-such-model"  # left for the configuration to fail on
+    with pytest.raises(ConfigError, match="no file of it"):
+        resolve_model("smollm2-135m:Q8_0")
+
+
+def test_fail_fast_stops_the_sweep_at_the_first_failure(tmp_path: Path) -> None:
+    first, second = tmp_path / "first.gguf", tmp_path / "second.gguf"
+    args = ["bench", str(first), str(second), "-p", "8", "-n", "0", "-r", "1", "--fail-fast", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    records = {Path(r["model_filename"]).name: r for r in json.loads(result.stdout)}
+    assert "not found" in records["first.gguf"]["error"]
+    assert records["second.gguf"]["error"].startswith("skipped")

@@ -123,7 +123,8 @@ def test_next_token_choices_agree_with_llama_cpp(smollm2_gguf: Path, smollm2_mlx
     llm.eval(ids)
     reference = np.asarray(llm.scores[: len(ids)])
     llm.close()
-    model, _ = load(str(smollm2_mlx))
+    loaded: Any = load(str(smollm2_mlx))
+    model = loaded[0]
     ours = np.asarray(model(mx.array([ids]))[0].astype(mx.float32))
     agreement = float((reference.argmax(-1) == ours.argmax(-1)).mean())
     assert agreement >= 0.9

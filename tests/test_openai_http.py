@@ -240,3 +240,42 @@ def test_approximate_tokens_round_trip_without_a_tokenize_endpoint() -> None:
     tokens = backend.tokenize(text)
     assert backend.detokenize(tokens) == text
     assert len(tokens) == -(-len(text.encode()) // 4)
+
+
+def test_streamed_tool_call_pieces_are_timed_and_joined() -> None:
+    def sse(chunks: list[dict[str, Any]]) -> bytes:
+        return b"".join(f"data: {json.dumps(c)}\n\n".encode() for c in chunks) + b"data: [DONE]\n\n"
+
+    def delta(arguments: str, finish: str | None = None) -> dict[str, Any]:
+        call = {"index": 0, "function": {"arguments": arguments}}
+        return {"choices": [{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": finish}]}
+
+    def handler(method: str, path: str, body: bytes) -> tuple[int, bytes]:
+        if path.endswith("/models"):
+            return 200, MODELS
+        if not path.endswith("/chat/completions"):
+            return 404, b"{}"
+        assert json.loads(body)["stream"] is True
+        return 200, sse([delta('{"col'), delta('or": "re'), delta('d"}', "tool_calls")])
+
+    pieces: list[tuple[int, str]] = []
+    with serve(handler) as url:
+        backend = _backend(url, stream=True)
+        request = GenerationRequest(messages=CHAT.messages, constraint=PICK)
+        generation = backend.generate(request, on_token=lambda token, piece: pieces.append((token, piece)))
+    assert generation.text == '{"color": "red"}'
+    assert pieces == [(-1, '{"col'), (-1, 'or": "re'), (-1, 'd"}')]
+    assert generation.stats.generated_tokens == 3
+    assert len(generation.stats.token_times) == 3
+    assert generation.stats.time_to_first_token == generation.stats.token_times[0]
+    assert backend.capabilities.streaming is True
+
+
+def test_malformed_stream_chunk_is_a_remote_error() -> None:
+    def handler(method: str, path: str, body: bytes) -> tuple[int, bytes]:
+        if path.endswith("/models"):
+            return 200, MODELS
+        return (200, b"data: {not json\n\n") if path.endswith("/chat/completions") else (404, b"{}")
+
+    with serve(handler) as url, pytest.raises(RemoteError, match="stream chunk is not JSON"):
+        _backend(url, stream=True).generate(CHAT)

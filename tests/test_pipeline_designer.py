@@ -174,6 +174,8 @@ def answer(request: GenerationRequest) -> str:
         data: Any = analyze()
     elif kind == "write_database_table":
         data = table(re.search(r"table `(\w+)`", task).group(1))  # type: ignore[union-attr]
+    elif kind == "write_database_file":
+        data = {"filename": "schema-todo.prisma", "namespace": "Todo", "tables": [table(t) for t in TABLES]}
     elif kind == "write_endpoint_plan":
         data = {"endpoints": [{"method": m, "path": p, "purpose": why} for m, p, why in ENDPOINTS]}
     elif kind == "write_interface_operation":

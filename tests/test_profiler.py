@@ -192,3 +192,4 @@ def test_machine_info_is_json_ready() -> None:
     assert data["os"]
     assert "llama_cpp" in data["libraries"] and "pydantic" in data["libraries"]
     assert data["n_threads"] == 2 and data["quant"] == "Q4_1"
+    assert "system_info" in data["backend_details"]  # llama.cpp reports its CPU features

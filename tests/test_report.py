@@ -23,8 +23,17 @@ from runner.report.build import build_report
 from runner.report.compare import compare_runs, format_comparison
 from runner.report.plots import pareto_front
 
-MACHINE = {"os": "Linux", "os_version": "6.1", "arch": "x86_64", "python": "3.11", "hostname_hash": "ab12",
-           "cpu_model": "Test CPU", "cpu_cores_physical": 2, "cpu_cores_logical": 2, "ram_bytes": 24 * 2**30}
+MACHINE = {
+    "os": "Linux",
+    "os_version": "6.1",
+    "arch": "x86_64",
+    "python": "3.11",
+    "hostname_hash": "ab12",
+    "cpu_model": "Test CPU",
+    "cpu_cores_physical": 2,
+    "cpu_cores_logical": 2,
+    "ram_bytes": 24 * 2**30,
+}
 PROJECTS = ("todo", "discussion_board")
 # (label, mode, mean score per axis, decode tok/s, peak RSS GiB, wall seconds)
 MODELS = {
@@ -52,17 +61,46 @@ def _make_run(store: ResultsStore, key: str, repeats: int = 3) -> str:
                 first_try = rng.random() < (0.8 if mode == "grammar" else 0.4)
                 attempts = 1 if first_try else 3
                 for attempt in range(attempts):
-                    measures = {"prompt_tokens": 900, "prompt_tokens_evaluated": 600, "generated_tokens": 250,
-                                "generation_tps": tps * rng.uniform(0.9, 1.1), "prompt_tps": 400.0,
-                                "ttft_seconds": 1.4, "peak_rss_bytes": int(rss_gib * 2**30 * rng.uniform(0.95, 1))}
-                    store.record_call(run_id, CallAttempt(
-                        key=f"{repeat}/{project}/{phase}/{attempt}", repeat=repeat, project=project, phase=phase,
-                        part="all", attempt=attempt, prompt="[]", raw_output="{}", valid=attempt == attempts - 1,
-                        errors=(), feedback="", finish_reason="stop", constrained=mode == "grammar",
-                        engine="llguidance", schema_hash="h", wall_seconds=2.0 + p, measures=measures))
-                phases[phase] = PhaseSummary(status="ok", calls=attempts, retries=attempts - 1,
-                                             first_try_successes=int(first_try), tokens=850 * attempts, parts=1,
-                                             parts_valid=1)
+                    measures = {
+                        "prompt_tokens": 900,
+                        "prompt_tokens_evaluated": 600,
+                        "generated_tokens": 250,
+                        "generation_tps": tps * rng.uniform(0.9, 1.1),
+                        "prompt_tps": 400.0,
+                        "ttft_seconds": 1.4,
+                        "peak_rss_bytes": int(rss_gib * 2**30 * rng.uniform(0.95, 1)),
+                    }
+                    store.record_call(
+                        run_id,
+                        CallAttempt(
+                            key=f"{repeat}/{project}/{phase}/{attempt}",
+                            repeat=repeat,
+                            project=project,
+                            phase=phase,
+                            part="all",
+                            attempt=attempt,
+                            prompt="[]",
+                            raw_output="{}",
+                            valid=attempt == attempts - 1,
+                            errors=(),
+                            feedback="",
+                            finish_reason="stop",
+                            constrained=mode == "grammar",
+                            engine="llguidance",
+                            schema_hash="h",
+                            wall_seconds=2.0 + p,
+                            measures=measures,
+                        ),
+                    )
+                phases[phase] = PhaseSummary(
+                    status="ok",
+                    calls=attempts,
+                    retries=attempts - 1,
+                    first_try_successes=int(first_try),
+                    tokens=850 * attempts,
+                    parts=1,
+                    parts_valid=1,
+                )
             results.append(ProjectResult(project=project, repeat=repeat, seed=repeat * 1000, score=sum(got.values()),
                                          axes=got, dimensions={"ddl_executes": got["database"] / 5,
                                                                "crud_coverage": got["interface"] / 3},
@@ -101,7 +139,9 @@ def test_report_html_and_markdown_have_leaderboard_and_plots(report_html: Path) 
 
 
 def _chromium() -> str | None:
-    return next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None)
+    return next(
+        (p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None
+    )
 
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -166,12 +206,52 @@ def test_cli_report_compare_export(store_path: Path, tmp_path: Path) -> None:
                               str(store_path), "--json", "--samples", "200"])  # fmt: skip
     assert res.exit_code == 0, res.output
     assert {r["kind"] for r in json.loads(res.output)["rows"]} == {"score", "axis", "dimension"}
-    res = runner.invoke(app, ["export", "20261124-0900-gemma", "--results", str(store_path), "--format", "csv"])
+    res = runner.invoke(
+        app, ["export", "20261124-0900-gemma", "--results", str(store_path), "--format", "csv"]
+    )
     assert res.exit_code == 0, res.output
     rows = list(csv.DictReader(io.StringIO(res.output)))
     assert len(rows) == 6 and "dim.crud_coverage" in rows[0] and "axis.database" in rows[0]
-    res = runner.invoke(app, ["export", "20261124-0900-gemma", "--results", str(store_path), "--table", "calls"])
+    res = runner.invoke(
+        app, ["export", "20261124-0900-gemma", "--results", str(store_path), "--table", "calls"]
+    )
     lines = [json.loads(line) for line in res.output.splitlines()]
     assert lines and "generation_tps" in lines[0] and "prompt" not in lines[0]
+    by_model = runner.invoke(app, ["compare", "SmolLM2-135M-Instruct.Q4_1", "gemma-3-270m-q4_k_m",
+                                   "--results", str(store_path), "--samples", "200"])  # fmt: skip
+    assert by_model.exit_code == 0 and "20261124-0900-smollm2" in by_model.output
+    res = runner.invoke(app, ["compare", "nope", "gemma-3-270m-q4_k_m", "--results", str(store_path)])
+    assert res.exit_code != 0 and "no run or model" in res.output
     res = runner.invoke(app, ["export", "nope", "--results", str(store_path)])
     assert res.exit_code != 0 and "no run" in res.output
+
+
+def test_compare_marks_an_axis_inversion() -> None:
+    from runner.report.compare import compare_views
+    from runner.report.data import RunView
+
+    def view(run_id: str, database: list[float], interface: list[float]) -> RunView:
+        config = {"model_label": run_id, "backend": "llama-cpp", "suite": "smoke", "mode": "grammar",
+                  "engine": "llguidance", "repeats": len(database)}  # fmt: skip
+        results = [
+            ProjectResult(
+                project="todo",
+                repeat=i,
+                seed=i,
+                score=d + a,
+                axes={"database": d, "interface": a},
+                dimensions={},
+                phases={},
+            )
+            for i, (d, a) in enumerate(zip(database, interface, strict=True))
+        ]
+        record = build_record(run_id=run_id, status="finished", config=config, machine={}, projects=["todo"],
+                              results=results, started_at="", finished_at=None, wall_seconds=1.0)  # fmt: skip
+        return RunView(record, run_id, None, None, None, None)
+
+    big = view("big", [20, 21, 22, 20], [5, 6, 5, 4])
+    small = view("small", [5, 6, 4, 5], [10, 11, 9, 10])
+    rows = {r.name: r for r in compare_views(big, small, samples=500).rows}
+    assert rows["score"].difference.significant and not rows["score"].inversion
+    assert rows["interface"].inversion and rows["interface"].difference.significant
+    assert not rows["database"].inversion

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from runner.render.names import best_match, dto_base, key
 from runner.render.openapi import render_openapi, validate_openapi
+from runner.render.operations import operation_role
 from runner.rubric.interface import score_interface
 from runner.rubric.types import AXIS_POINTS, Dimension
 from runner.schemas.interface import InterfaceDocument
@@ -281,3 +283,38 @@ def test_without_database_and_capabilities_the_axis_still_sums_to_30() -> None:
 def test_deterministic() -> None:
     doc = _variant(_invent_fields)
     assert score_interface(doc, good_db(), CAPABILITIES) == score_interface(doc, good_db(), CAPABILITIES)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "role"),
+    [
+        ("post", "/boards/{boardId}/posts", "create"),
+        ("get", "/posts/{postId}", "read"),
+        ("get", "/posts", "list"),
+        ("patch", "/todoList/user/todos", "list"),  # AutoBe's search with a body
+        ("patch", "/todos/{todoId}", "update"),
+        ("delete", "/todos/{todoId}", "delete"),
+        ("post", "/auth/member/join", "create"),
+        ("post", "/auth/member/login", None),
+        ("post", "/todos/{todoId}/complete", None),
+    ],
+)
+def test_operation_roles(method: str, path: str, role: str | None) -> None:
+    op = InterfaceDocument.model_validate(
+        {"operations": [_op(method, path, "x", None, None)], "components": []}
+    )
+    assert operation_role(op.operations[0]) == role
+
+
+def test_names_match_across_styles() -> None:
+    tables = [
+        "todo_app_authenticateduser",
+        "todo_app_todos",
+        "discussion_board_post_votes",
+        "discussion_board_posts",
+    ]
+    assert best_match(key(dto_base("ITodoAppAuthenticatedUser.IAuthorized")), tables) == tables[0]
+    assert best_match(key(dto_base("IPageITodoAppTodo.ISummary")), tables) == "todo_app_todos"
+    assert best_match(key("postVotes"), tables) == "discussion_board_post_votes"
+    assert best_match(key("IDiscussionBoardPost"), tables) == "discussion_board_posts"
+    assert best_match(key("IInvoice"), tables) is None

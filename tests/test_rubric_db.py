@@ -265,3 +265,14 @@ def test_without_required_entities_coverage_is_left_out() -> None:
 def test_deterministic() -> None:
     doc = _variant(_plain_uuid_instead_of_fk)
     assert score_database(doc, REQUIRED_ENTITIES) == score_database(doc, REQUIRED_ENTITIES)
+
+
+def test_link_table_without_a_unique_pair_loses_index_points() -> None:
+    def change(data: dict[str, Any]) -> None:
+        votes = _tables(data)[6]
+        votes["uniqueIndexes"] = []
+        votes["plainIndexes"] = [{"columns": ["post_id"]}, {"columns": ["member_id"]}]
+
+    dims = {d.name: d for d in score_database(_variant(change))}
+    assert dims["indexes"].fraction < 1.0
+    assert "post_votes lets the same pair be stored twice" in dims["indexes"].detail

@@ -21,7 +21,10 @@ from tests.test_schemas_strategies import (
     interface_documents,
 )
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# No example database (.hypothesis/examples): runs stay bounded and independent of earlier runs.
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
+)
 
 
 def test_strategies_know_every_expression_kind() -> None:

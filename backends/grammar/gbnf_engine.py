@@ -23,6 +23,16 @@ from backends.base import ConstraintCompileError
 
 ENGINE = "gbnf"
 _SPACE_RULE = re.compile(r"^space ::= .*$", re.MULTILINE)
+# a quoted literal or a [character class], each with backslash escapes; scanned left to right
+_LITERAL_OR_CLASS = re.compile(r'"(?:[^"\\]|\\.)*"|\[(?:[^\]\\]|\\.)*\]')
+_NEEDLESS_ESCAPE = re.compile(r'\\([^\\"nrtxuU])')
+
+
+def _fix_literal(match: re.Match[str]) -> str:
+    token = match.group(0)
+    return _NEEDLESS_ESCAPE.sub(r"\1", token) if token.startswith('"') else token
+
+
 _RULE_UNSAFE = re.compile(r"[^a-zA-Z0-9-]")
 _TOKEN_DATA = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True)
 
@@ -33,7 +43,9 @@ def _plain_def_names(schema: Mapping[str, Any]) -> dict[str, Any]:
     use (exponential on recursive schemas)."""
     defs = schema.get("$defs") or {}
     renames = {
-        old: f"def-{_RULE_UNSAFE.sub('-', old)}-{i}" for i, old in enumerate(defs) if _RULE_UNSAFE.search(old) or old in RESERVED_NAMES
+        old: f"def-{_RULE_UNSAFE.sub('-', old)}-{i}"
+        for i, old in enumerate(defs)
+        if _RULE_UNSAFE.search(old) or old in RESERVED_NAMES
     }
     if not renames:
         return dict(schema)
@@ -71,6 +83,10 @@ def schema_to_gbnf(schema: Mapping[str, Any], *, name: str = "output", max_white
         raise ConstraintCompileError(ENGINE, name, f"{type(err).__name__}: {err}") from err
     # a hidden key appears in the grammar only as the literal "\"x-dollar-ref\"": put the "$" back
     text = text.replace('\\"' + _DOLLAR, '\\"$')
+    # the converter escapes regex metacharacters such as "\." inside literals, which llama.cpp rejects
+    text = _LITERAL_OR_CLASS.sub(_fix_literal, text)
+    # JSON forbids raw control characters inside strings; the converter's `char` rule lets them through
+    text = text.replace('char ::= [^"\\\\] |', 'char ::= [^"\\\\\\x00-\\x1F] |')
     if max_whitespace <= 0:
         text = _SPACE_RULE.sub('space ::= ""', text)
     return text

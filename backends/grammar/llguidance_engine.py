@@ -50,7 +50,9 @@ def whitespace_options(max_whitespace: int) -> dict[str, Any]:
     return {"whitespace_pattern": f"{_WHITESPACE}{{1,{max_whitespace}}}"}
 
 
-def tokenizer_from_llama_vocab(vocab: Any, *, eos_tokens: Sequence[int] | None = None) -> llguidance.LLTokenizer:
+def tokenizer_from_llama_vocab(
+    vocab: Any, *, eos_tokens: Sequence[int] | None = None
+) -> llguidance.LLTokenizer:
     """A tokenizer over a llama.cpp vocabulary (`llama_cpp.llama_model_get_vocab(model)`)."""
     from llguidance.llamacpp import lltokenizer_from_vocab
 

@@ -4,6 +4,6 @@ rubric axes. Entry points for the CLI: `runner.autobe.score.score_autobe_file` a
 
 from __future__ import annotations
 
-from runner.autobe.score import AutoBeScore, score_autobe_file, score_autobe_tree
+from runner.autobe.score import AutoBeScore, autobe_kind, format_table, score_autobe_file, score_autobe_tree
 
-__all__ = ["AutoBeScore", "score_autobe_file", "score_autobe_tree"]
+__all__ = ["AutoBeScore", "autobe_kind", "format_table", "score_autobe_file", "score_autobe_tree"]

@@ -6,6 +6,7 @@ For H5's `lapbench score --autobe DIR` (and `lapbench score FILE` on one AutoBe 
     records = score_autobe_tree(Path("autobe-examples"))      # list[AutoBeScore], sorted
     print(json.dumps([r.as_json() for r in records]))          # one record per file
     print(format_table(records))                               # per-model table (plain text)
+    autobe_kind(json_data)  # "database" / "interface" / None: is this AutoBe's format at all?
 
 A tree is laid out `vendor/model/project/{prisma.json,document.json}`; the model is `vendor/model`.
 `prisma.json` is scored on the database axis, `document.json` on the interface axis, paired with the
@@ -91,6 +92,21 @@ class AutoBeScore:
         }
 
 
+def autobe_kind(data: Any) -> Kind | None:
+    """ "database" for an AutoBePrisma.IApplication, "interface" for an AutoBeOpenApi.IDocument, None for
+    anything else (e.g. a lapbench AST, whose tables sit under `tables`, not `models`) — for callers that
+    must tell the two apart before scoring."""
+    if not isinstance(data, dict):
+        return None
+    files = data.get("files")
+    if isinstance(files, list) and files and isinstance(files[0], dict) and "models" in files[0]:
+        return "database"
+    components = data.get("components")
+    if isinstance(data.get("operations"), list) and isinstance(components, dict) and "schemas" in components:
+        return "interface"
+    return None
+
+
 def _load_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -109,7 +125,8 @@ def _identity(path: Path) -> tuple[str, str]:
 
 
 def score_autobe_file(path: Path | str) -> AutoBeScore:
-    """Import and score one AutoBe `prisma.json` or `document.json`."""
+    """Import and score one AutoBe `prisma.json` or `document.json` (another file name works when its
+    content is recognisably one of the two)."""
     path = Path(path)
     kind = FILE_KINDS.get(path.name)
     if kind is None:

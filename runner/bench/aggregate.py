@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from runner.bench.config import repeat_seed
 from runner.bench.record import PHASE_NAMES, Interval, PhaseStatus, PhaseSummary, ProjectResult, RunRecord
 from runner.bench.stats import mean_ci
 from runner.rubric.types import AXIS_POINTS, RUBRIC_VERSION
@@ -55,6 +56,7 @@ def build_record(
     started_at: str,
     finished_at: str | None,
     wall_seconds: float,
+    profile: dict[str, Any] | None = None,
 ) -> RunRecord:
     score_ci = mean_ci(_per_repeat(results, lambda r: r.score))
     axes_ci = {
@@ -76,7 +78,7 @@ def build_record(
         mode=str(config["mode"]),
         engine=str(config["engine"]) if config["mode"] == "grammar" else None,
         repeats=repeats,
-        seeds=[int(config.get("seed", 0)) + i for i in range(repeats)],
+        seeds=[repeat_seed(int(config.get("seed", 0)), i) for i in range(repeats)],
         projects=list(projects),
         score=round(score_ci.mean, 3),
         score_ci=score_ci,
@@ -96,4 +98,5 @@ def build_record(
         tokens=sum(p.tokens for p in phases.values()),
         config=config,
         machine=machine,
+        profile=profile or {},
     )

@@ -25,8 +25,14 @@ class RunConfig(BaseModel):
     temperature: float = Field(0.3, ge=0.0, le=2.0)
     n_ctx: int = Field(8192, ge=512)
     n_threads: int | None = Field(None, ge=1)
+    max_tokens: int | None = Field(None, ge=16, description="cap on every call's output tokens")
     force: bool = False
     backend_options: dict[str, Any] = Field(default_factory=dict, description="passed to LoadConfig.options")
+
+
+def repeat_seed(seed: int, repeat: int) -> int:
+    """The seed of repeat `repeat` (attempt n of a call adds n, so retries sample differently too)."""
+    return seed + 1000 * repeat
 
 
 def resolve_model(model: str | None, backend: str | None = None) -> tuple[str, str]:

@@ -87,6 +87,8 @@ class HarnessOptions:
     seed: int = 0
     temperature: float = 0.0
     n_ctx: int = 8192
+    max_tokens: int | None = None
+    """Caps every tool's own output budget (a cheaper, shorter run)."""
     context_margin: int = 32
     """Tokens kept free between the prompt and the end of the context (chat template overhead)."""
 
@@ -115,24 +117,22 @@ class Harness:
                 if len(reports) > 1:
                     feedback += "\n\n" + summarize_failures(reports[:-1])
                 messages += [Message("assistant", previous[0]), Message("user", feedback)]
-            key = site.key(attempt)
-            stored = self.replay.get(key)
-            if stored is not None:
-                raw, generation, wall, measures = (
-                    stored.raw_output,
-                    None,
-                    stored.wall_seconds,
-                    stored.measures,
+            stored = self.replay.get(site.key(attempt))
+            if stored is not None:  # finished before an interruption: replay, do not generate again
+                call = stored
+                data, report = self._check(
+                    tool, stored.raw_output, stored.finish_reason, _generated(stored), None
                 )
             else:
                 generation, wall, measures = self._generate(tool, messages, attempt)
-                raw = generation.text
-            data, report = self._check(tool, raw, generation)
-            if stored is not None:
-                call = stored
-            else:
-                assert generation is not None
-                call = self._attempt(site, attempt, tool, messages, raw, report, generation, wall, measures)
+                data, report = self._check(
+                    tool,
+                    generation.text,
+                    generation.finish_reason,
+                    generation.stats.generated_tokens,
+                    generation.error,
+                )
+                call = self._attempt(site, attempt, tool, messages, report, generation, wall, measures)
                 self.record(call)
             if self.on_attempt is not None:
                 self.on_attempt(call, stored is not None)
@@ -140,7 +140,7 @@ class Harness:
             reports.append(report)
             if report.valid:
                 return ToolResult(site, True, data, report, tuple(attempts), self.options.retries)
-            previous = (raw, report.feedback_text(collapse_valid=True))
+            previous = (call.raw_output, call.feedback)
         return ToolResult(site, False, data, reports[-1], tuple(attempts), self.options.retries)
 
     def _generate(
@@ -164,23 +164,26 @@ class Harness:
         """The tool's token budget, shrunk so that prompt + output fit in the context."""
         prompt_tokens = sum(len(self.backend.tokenize(m.content)) + 4 for m in messages)
         room = self.options.n_ctx - prompt_tokens - self.options.context_margin
-        return max(16, min(tool.max_tokens, room))
+        budget = min(tool.max_tokens, self.options.max_tokens or tool.max_tokens)
+        return max(16, min(budget, room))
 
-    def _check(self, tool: ToolSpec, raw: str, generation: Generation | None) -> tuple[Any, ValidationReport]:
+    def _check(
+        self, tool: ToolSpec, raw: str, finish_reason: str, generated_tokens: int, error: str | None
+    ) -> tuple[Any, ValidationReport]:
         try:
             data = json.loads(raw) if self.options.mode == "grammar" else tool.parse(raw)
         except ValueError as err:
             why = f"could not read JSON from your answer: {err}"
-            if generation is not None and generation.finish_reason == "length":
-                why = f"your answer was cut off after {generation.stats.generated_tokens} tokens; be shorter"
-            elif generation is not None and generation.error:
-                why = f"generation failed: {generation.error}"
-            error = unplaced("json", "one JSON object with the tool's arguments", raw[-200:], why)
-            return None, ValidationReport(tool.name, None, (error,))
+            if finish_reason == "length":
+                why = f"your answer was cut off after {generated_tokens} tokens; be shorter"
+            elif error:
+                why = f"generation failed: {error}"
+            problem = unplaced("json", "one JSON object with the tool's arguments", raw[-200:], why)
+            return None, ValidationReport(tool.name, None, (problem,))
         return data, tool.validate(data)
 
     def _attempt(
-        self, site: CallSite, attempt: int, tool: ToolSpec, messages: Sequence[Message], raw: str,
+        self, site: CallSite, attempt: int, tool: ToolSpec, messages: Sequence[Message],
         report: ValidationReport, generation: Generation, wall: float, measures: dict[str, float | int | None],
     ) -> CallAttempt:  # fmt: skip
         prompt = json.dumps([{"role": m.role, "content": m.content} for m in messages], ensure_ascii=False)
@@ -192,7 +195,7 @@ class Harness:
             part=site.part,
             attempt=attempt,
             prompt=prompt,
-            raw_output=raw,
+            raw_output=generation.text,
             valid=report.valid,
             errors=tuple(e.as_json() for e in report.errors),
             feedback="" if report.valid else report.feedback_text(collapse_valid=True),
@@ -204,3 +207,7 @@ class Harness:
             parsed_json=json.dumps(report.data, ensure_ascii=False) if report.valid else None,
             measures=measures,
         )
+
+
+def _generated(call: CallAttempt) -> int:
+    return int(call.measures.get("generated_tokens") or 0)

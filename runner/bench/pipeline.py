@@ -60,6 +60,9 @@ class ProjectOutcome:
     phases: dict[str, PhaseOutcome]
 
 
+GIVE_UP_AFTER = 3
+
+
 class ProjectPipeline:
     def __init__(
         self, harness: Harness, project: Project, repeat: int, on_phase: Callable[[str], None] | None = None
@@ -94,6 +97,12 @@ class ProjectPipeline:
         result = self.harness.call(site, tool, SYSTEM, user)
         outcome.results.append(result)
         return result
+
+    def _hopeless(self, outcome: PhaseOutcome) -> bool:
+        """Stop a phase after `GIVE_UP_AFTER` tool calls in a row failed: a model that cannot write this
+        part would spend the whole retry budget on every remaining one (bounds the run time)."""
+        recent = [r for r in outcome.results if r.site.part != "plan"][-GIVE_UP_AFTER:]
+        return len(recent) == GIVE_UP_AFTER and not any(r.valid for r in recent)
 
     def _start(self, phase: str) -> PhaseOutcome:
         if self.on_phase is not None:
@@ -142,6 +151,8 @@ class ProjectPipeline:
             context = ValidationContext(table_names=frozenset(names))
             tables = []
             for name in names:
+                if self._hopeless(outcome):
+                    break
                 tool = make_tool("database.table", self._table_validator(name, context))
                 shown = [
                     ("Tables of the schema", planned_tables_summary(names, descriptions)),
@@ -177,23 +188,28 @@ class ProjectPipeline:
 
     def _interface(self, analysis: AnalyzeDocument | None) -> PhaseOutcome:
         outcome = self._start("interface")
-        if not self.tables:
-            return outcome
-        shown_tables = ("Database tables", tables_summary(self.tables))
-        actors = ("Actors", analysis_summary(analysis).split("\n", 1)[0] if analysis else "")
+        shown_tables = (
+            "Database tables",
+            tables_summary(self.tables) or "(none: design from the requirements)",
+        )
+        actors = ("Actors", ", ".join(f"{a.name} ({a.kind})" for a in analysis.actors) if analysis else "")
         plan_tool = make_tool(ENDPOINT_PLAN, validate_endpoint_plan)
         task = (
             "List the REST endpoints the requirements need: for each table the create, list, read, update and "
             "delete endpoints that make sense. Paths are plural kebab-case with {camelCase} parameters, "
             "e.g. /articles/{articleId}/comments."
         )
-        plan = self._call(outcome, "plan", plan_tool, [shown_tables, actors], task)
+        plan = self._call(
+            outcome, "plan", plan_tool, [shown_tables, ("Analysis", analysis_summary(analysis))], task
+        )
         if not plan.valid or not isinstance(plan.report.document, EndpointPlan):
             return self._finish(outcome, None, None)
         table_names = frozenset(t.name for t in self.tables)
         operations: list[dict[str, Any]] = []
         components: list[dict[str, Any]] = []
         for i, endpoint in enumerate(plan.report.document.endpoints[: self.caps.max_endpoints]):
+            if self._hopeless(outcome):
+                break
             context = ValidationContext(
                 table_names=table_names,
                 component_names=frozenset(c.name for c in self.components),
@@ -253,6 +269,8 @@ class ProjectPipeline:
         bodies = {op.request_body for op in self.operations if op.request_body}
         functions: list[dict[str, Any]] = []
         for resource, ops in list(groups.items())[: self.caps.max_tests]:
+            if self._hopeless(outcome):
+                break
             tool = make_tool("test.function", lambda data: validate_part("test.function", data, context))
             name = "test_" + re.sub(r"[^a-z0-9]+", "_", resource.lower()).strip("_")
             shown = [

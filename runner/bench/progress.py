@@ -109,7 +109,9 @@ def score_tables(record: RunRecord) -> list[Table]:
                 shown = format_interval(record.dimensions_ci[name], 2) if ci else f"{points:.2f}"
                 axes.add_row(f"  {name.split('.', 1)[1]}", shown, "")
     axes.add_row("[bold]total[/bold]", f"[bold]{format_interval(record.score_ci)}[/bold]", "100")
-    phases = Table(title=f"phases · {record.wall_seconds:.0f} s wall · run {record.run_id}")
+    phases = Table(
+        title=f"phases · {record.wall_seconds:.0f} s wall · run {record.run_id}", caption=cost_line(record)
+    )
     for column in ("phase", "status", "tool calls", "valid", "generations", "retries", "first try", "tokens"):
         phases.add_column(column, justify="left" if column in ("phase", "status") else "right")
     for name, p in record.phases.items():
@@ -118,3 +120,21 @@ def score_tables(record: RunRecord) -> list[Table]:
             str(p.first_try_successes), str(p.tokens),
         )  # fmt: skip
     return [axes, phases]
+
+
+def cost_line(record: RunRecord) -> str:
+    """Memory and speed of the run in one line (from the profiler's aggregate)."""
+    p = record.profile
+    if not p:
+        return ""
+    parts = []
+    if p.get("peak_rss_bytes"):
+        parts.append(f"peak RSS {p['peak_rss_bytes'] / 2**20:.0f} MiB")
+    parts.append(f"prompt {p.get('prompt_tps', 0.0):.0f} tok/s")
+    parts.append(f"generation {p.get('generation_tps', 0.0):.1f} tok/s")
+    if p.get("ttft_p50_seconds") is not None:
+        parts.append(f"TTFT p50 {p['ttft_p50_seconds']:.2f} s")
+    parts.append(
+        f"mask {p.get('mask_ms_per_token', 0.0):.2f} ms/token, forced {100 * p.get('forced_share', 0.0):.0f}%"
+    )
+    return " · ".join(parts)

@@ -132,3 +132,7 @@ class RunRecord(BaseModel):
     tokens: int = 0
     config: dict[str, Any] = Field(default_factory=dict)
     machine: dict[str, Any] = Field(default_factory=dict)
+    profile: dict[str, Any] = Field(
+        default_factory=dict,
+        description="runner.profiler.aggregate over every call of the run, plus the load",
+    )

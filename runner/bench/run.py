@@ -19,13 +19,14 @@ from typing import Any
 
 from backends.base import Backend, BackendError, LoadConfig
 from runner.bench.aggregate import build_record
-from runner.bench.config import RunConfig
+from runner.bench.config import RunConfig, repeat_seed
 from runner.bench.harness import Harness, HarnessOptions
 from runner.bench.pipeline import ProjectOutcome, ProjectPipeline
 from runner.bench.record import PHASE_NAMES, CallAttempt, ProjectResult, RunRecord
 from runner.bench.scoring import phase_summaries, score_outcome
 from runner.bench.store import ResultsStore, now_iso
 from runner.errors import ConfigError, LapbenchError
+from runner.profiler import LoadProfile, aggregate, profile_load
 from runner.projects import Project
 from runner.rubric.types import RUBRIC_VERSION
 
@@ -45,6 +46,25 @@ class RunHooks:
     on_attempt: Callable[[CallAttempt, bool], None] | None = None
     """(attempt, replayed from the store)."""
     on_token: Callable[[int, str], None] | None = None
+
+
+def check_fit(config: RunConfig) -> None:
+    """Refuse a local model file that `lapbench fit` says will not fit at this context (unless --force).
+    A model the estimator cannot read is not refused: loading it will tell."""
+    if config.force or config.backend not in ("llama-cpp", "mlx") or not Path(config.model).exists():
+        return
+    from runner.fit.api import FitOptions, fit_model
+
+    try:
+        report = fit_model(config.model, None, FitOptions(ctx=config.n_ctx))
+    except LapbenchError:
+        return
+    if report.verdict == "does not fit":
+        need, have = report.memory.total_bytes / 2**30, report.budget.budget_bytes / 2**30
+        raise ConfigError(
+            f"{config.model_label} needs about {need:.1f} GiB at --ctx {config.n_ctx}, the budget is {have:.1f} GiB",
+            hint=f"lower --ctx (fits up to {report.max_ctx}), pick a smaller quant, or pass --force",
+        )
 
 
 def new_run_id() -> str:
@@ -69,17 +89,18 @@ def start_run(
     return run_id
 
 
-def _load_backend(config: RunConfig, create: Callable[[str], Backend]) -> Backend:
+def _load_backend(config: RunConfig, create: Callable[[str], Backend]) -> tuple[Backend, LoadProfile]:
     try:
         backend = create(config.backend)
-        backend.load(
+        load = profile_load(
+            backend,
             LoadConfig(
                 model=config.model,
                 n_ctx=config.n_ctx,
                 n_threads=config.n_threads,
                 seed=config.seed,
                 options=config.backend_options,
-            )
+            ),
         )
     except BackendError as err:
         raise LapbenchError(str(err), hint="check the model path and --backend") from None
@@ -90,7 +111,7 @@ def _load_backend(config: RunConfig, create: Callable[[str], Backend]) -> Backen
             f"backend {config.backend!r} cannot enforce grammar engine {config.engine!r} (it has: {engines})",
             hint="pick another --engine, or --mode free",
         )
-    return backend
+    return backend, load
 
 
 def execute_run(
@@ -116,7 +137,7 @@ def execute_run(
         store.set_status(run_id, "running")
         if hooks.on_start is not None:
             hooks.on_start(run_id, len(projects) * config.repeats * len(PHASE_NAMES))
-        backend = _load_backend(config, create_backend or registry_create)
+        backend, load = _load_backend(config, create_backend or registry_create)
         results: list[ProjectResult] = []
         try:
             for repeat in range(config.repeats):
@@ -124,9 +145,10 @@ def execute_run(
                     mode=config.mode,
                     engine=config.engine,
                     retries=config.retries,
-                    seed=config.seed + repeat * 1000,
+                    seed=repeat_seed(config.seed, repeat),
                     temperature=config.temperature,
                     n_ctx=config.n_ctx,
+                    max_tokens=config.max_tokens,
                 )
                 harness = Harness(
                     backend,
@@ -163,6 +185,7 @@ def execute_run(
             started_at=row["created_at"],
             finished_at=now_iso(),
             wall_seconds=replayed_seconds + time.perf_counter() - started,
+            profile=aggregate(store.call_rows(run_id), [load]),
         )
         store.save_record(record)
         return record
@@ -210,6 +233,7 @@ def benchmark(
         raise ConfigError("a new run needs a configuration")
     from runner.profiler import collect_machine_info
 
+    check_fit(config)
     machine = collect_machine_info(backend=config.backend, n_threads=config.n_threads, n_ctx=config.n_ctx)
     run_id = start_run(config, projects, results_path, machine.model_dump(mode="json"))
     return execute_run(run_id, results_path, hooks)

@@ -71,6 +71,13 @@ def read_json(path: Path) -> Any:
         raise ConfigError(f"{path} is not a readable JSON document: {err}") from None
 
 
+def is_autobe(path: Path) -> bool:
+    """A folder of AutoBe outputs, or a file in AutoBe's own format (prisma.json / document.json)."""
+    from runner.autobe import autobe_kind
+
+    return Path(path).is_dir() or autobe_kind(read_json(path)) is not None
+
+
 def detect_phase(data: Any, path: Path) -> str:
     if isinstance(data, dict):
         for key, phase in DETECT_KEYS.items():

@@ -111,7 +111,7 @@ class ResultsStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
-        except sqlite3.Error as err:
+        except (OSError, sqlite3.Error) as err:
             raise LapbenchError(
                 f"cannot open the results store {self.path}: {err}",
                 hint="pass another file with --results or remove the damaged one",

@@ -20,15 +20,38 @@ from runner.schemas.validate import model_for
 
 MAX_TOKENS: dict[str, int] = {
     "analyze": 768,
-    "database.table": 512,
-    "database.file": 1536,
+    "database.table": 448,
+    "database.file": 1280,
     ENDPOINT_PLAN: 512,
-    "interface.operation": 640,
-    "test.function": 768,
+    "interface.operation": 512,
+    "test.function": 640,
 }
 """Output budget per call: enough for a good answer from a capable model, a hard stop for a looping one."""
 # Expression trees deeper than this are cut from the grammar (the schema allows 10); keeps grammars small.
 GRAMMAR_DEPTH = 6
+# Longest list the grammar allows (the schemas allow more): a model repeating list items has to close the
+# list and finish instead of running into the token budget.
+GRAMMAR_MAX_ITEMS: dict[str, int] = {"analyze": 32, ENDPOINT_PLAN: 40}
+GRAMMAR_MAX_ITEMS_DEFAULT = 16
+# Longest free-text string the grammar allows (the schemas allow 800 characters): small models otherwise
+# repeat one sentence until the token budget runs out.
+GRAMMAR_MAX_STRING = 160
+
+
+def cap_strings(node: Any, limit: int = GRAMMAR_MAX_STRING) -> Any:
+    """A copy of a JSON Schema where every free-text string has `maxLength <= limit` (a stricter grammar,
+    so every output it allows still validates)."""
+    if isinstance(node, list):
+        return [cap_strings(item, limit) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: cap_strings(value, limit) if key != "properties" else value for key, value in node.items()}
+    if "properties" in node:
+        out["properties"] = {name: cap_strings(sub, limit) for name, sub in node["properties"].items()}
+    free_text = out.get("type") == "string" and not {"enum", "const", "pattern", "format"} & set(out)
+    if free_text:
+        out["maxLength"] = min(int(out.get("maxLength", limit)), limit)
+    return out
 
 
 @cache
@@ -43,7 +66,8 @@ def _schema(name: str) -> tuple[dict[str, Any], str, str, str]:
         )
     else:
         model, doc_schema, tool = model_for(name), tool_schema(name), tool_name(name)
-    engine_schema = normalize_schema(model, max_depth=GRAMMAR_DEPTH)
+    max_items = GRAMMAR_MAX_ITEMS.get(name, GRAMMAR_MAX_ITEMS_DEFAULT)
+    engine_schema = cap_strings(normalize_schema(model, max_depth=GRAMMAR_DEPTH, max_items=max_items))
     root = model.__name__
     return engine_schema, schema_hash(engine_schema), describe_schema(doc_schema, root), tool
 

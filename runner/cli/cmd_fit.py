@@ -28,21 +28,31 @@ def _render(report: FitReport) -> None:
     table.add_column("size", justify="right")
     table.add_column("detail")
     a = report.arch
-    table.add_row("weights", _gib(m.weights_bytes), f"{a.n_params or '?'} params, {a.n_tensors or '?'} tensors")
+    table.add_row(
+        "weights", _gib(m.weights_bytes), f"{a.n_params or '?'} params, {a.n_tensors or '?'} tensors"
+    )
     table.add_row(
         "KV cache", _gib(m.kv_bytes),
         f"full {_gib(m.kv_full_bytes)} ({a.count('full')} layers), sliding {_gib(m.kv_swa_bytes)} "
         f"({a.count('swa')}), recurrent state {_gib(m.recurrent_bytes)} ({a.count('recurrent')}); "
         f"{report.runtime.type_k}",
     )  # fmt: skip
-    table.add_row("compute", _gib(m.compute_bytes), f"micro-batch {report.runtime.n_ubatch}, {report.runtime.device}")
+    table.add_row(
+        "compute", _gib(m.compute_bytes), f"micro-batch {report.runtime.n_ubatch}, {report.runtime.device}"
+    )
     table.add_row("overhead", _gib(m.overhead_bytes), "runtime, vocabulary, output buffer")
     table.add_row("total", _gib(m.total_bytes), f"budget {_gib(b.budget_bytes)}: {b.rule}")
     console = Console()
     console.print(table)
     color = {"fits": "green", "tight": "yellow"}.get(report.verdict, "red")
-    tps = f"{report.predicted_tps:.1f} tok/s" if report.predicted_tps else "? tok/s (give --chip or --bandwidth)"
-    console.print(f"[{color}]{report.verdict}[/{color}]; largest context that fits: {report.max_ctx}; decode ≈ {tps}")
+    tps = (
+        f"{report.predicted_tps:.1f} tok/s"
+        if report.predicted_tps
+        else "? tok/s (give --chip or --bandwidth)"
+    )
+    console.print(
+        f"[{color}]{report.verdict}[/{color}]; largest context that fits: {report.max_ctx}; decode ≈ {tps}"
+    )
     if report.suite_seconds:
         console.print(f"suite ≈ {report.suite_seconds / 60:.0f} min ({report.suite_tokens.source})")
     for note in report.notes:
@@ -53,20 +63,35 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def fit(
         model: str | None = typer.Argument(
-            None, help="Catalog id (e.g. gemma-3-27b), .gguf file, model folder, URL, hf://org/repo/file.gguf "
+            None,
+            help="Catalog id (e.g. gemma-3-27b), .gguf file, model folder, URL, hf://org/repo/file.gguf "
             "or org/repo:QUANT.",
-        ),  # fmt: skip
+        ),
         quant: str | None = typer.Option(None, "--quant", "-q", help="Quant to check, e.g. Q4_K_M."),
         ctx: int = typer.Option(8192, "--ctx", help="Context length to size the KV cache for."),
-        memory: str | None = typer.Option(None, "--memory", help="Machine RAM instead of this one's, e.g. 64GB."),
-        chip: str | None = typer.Option(None, "--chip", help='An Apple chip, e.g. "M4 Max": bandwidth and RAM.'),
+        memory: str | None = typer.Option(
+            None, "--memory", help="Machine RAM instead of this one's, e.g. 64GB."
+        ),
+        chip: str | None = typer.Option(
+            None, "--chip", help='An Apple chip, e.g. "M4 Max": bandwidth and RAM.'
+        ),
         bandwidth: float | None = typer.Option(None, "--bandwidth", help="Memory bandwidth in GB/s."),
         kv_type: str = typer.Option("f16", "--kv-type", help="KV cache type: f16, q8_0, q4_0, ..."),
         swa_full: bool = typer.Option(
-            True, "--swa-full/--swa-window", help="Sliding-window layers keep the whole context (llama-cpp-python's "
+            True,
+            "--swa-full/--swa-window",
+            help="Sliding-window layers keep the whole context (llama-cpp-python's "
             "default) or only their window.",
-        ),  # fmt: skip
-        models_dir: Path | None = typer.Option(None, "--models-dir", help="Another folder holding model files."),
+        ),
+        flash_attn: bool | None = typer.Option(
+            None,
+            "--flash-attn/--no-flash-attn",
+            help="Flash attention: no n_ctx x n_ubatch score matrix "
+            "(default off, as in llama-cpp-python; on when --kv-type is quantised).",
+        ),
+        models_dir: Path | None = typer.Option(
+            None, "--models-dir", help="Another folder holding model files."
+        ),
         all_models: bool = typer.Option(False, "--all", help="Rank every catalog model and quant."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
@@ -76,6 +101,7 @@ def register(app: typer.Typer) -> None:
 
         opts = FitOptions(
             ctx=ctx, memory=memory, chip=chip, bandwidth=bandwidth, kv_type=kv_type, swa_full=swa_full,
+            flash_attn=flash_attn,
             models_dir=models_dir,
         )  # fmt: skip
         if all_models:
@@ -95,21 +121,27 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def pull(
-        model: str = typer.Argument(..., help="Catalog id or org/repo, optionally :QUANT (e.g. qwen3-8b:Q4_K_M)."),
+        model: str = typer.Argument(
+            ..., help="Catalog id or org/repo, optionally :QUANT (e.g. qwen3-8b:Q4_K_M)."
+        ),
         quant: str | None = typer.Option(None, "--quant", "-q", help="Quant to download."),
         ctx: int = typer.Option(8192, "--ctx", help="Context the fit check sizes for."),
         memory: str | None = typer.Option(None, "--memory", help="Machine RAM for the fit check, e.g. 64GB."),
         models_dir: Path | None = typer.Option(
             None, "--models-dir", help="Download into this folder instead of the Hugging Face cache."
         ),
-        force: bool = typer.Option(False, "--force", help="Download even if the fit check says it does not fit."),
+        force: bool = typer.Option(
+            False, "--force", help="Download even if the fit check says it does not fit."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         """Download MODEL's GGUF (resumable, with a progress bar) unless it is already here or does not fit."""
         from runner.fit.api import FitOptions
         from runner.fit.pull import pull as do_pull
 
-        result = do_pull(model, quant, force=force, opts=FitOptions(ctx=ctx, memory=memory), models_dir=models_dir)
+        result = do_pull(
+            model, quant, force=force, opts=FitOptions(ctx=ctx, memory=memory), models_dir=models_dir
+        )
         if as_json:
             typer.echo(json.dumps(result.as_json(), indent=2))
             return
@@ -127,5 +159,7 @@ def _render_all(reports: list[FitReport]) -> None:
         table.add_column(column, justify="right" if column not in ("model", "verdict") else "left")
     for r in reports:
         tps = f"{r.predicted_tps:.1f}" if r.predicted_tps else "?"
-        table.add_row(r.model, _gib(r.memory.total_bytes), _gib(r.budget.budget_bytes), r.verdict, str(r.max_ctx), tps)
+        table.add_row(
+            r.model, _gib(r.memory.total_bytes), _gib(r.budget.budget_bytes), r.verdict, str(r.max_ctx), tps
+        )
     Console().print(table)

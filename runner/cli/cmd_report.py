@@ -23,7 +23,9 @@ RESULTS_HELP = "Results database (default: the user data dir)."
 def register(app: typer.Typer) -> None:
     @app.command()
     def report(
-        runs: list[str] = typer.Argument(None, help="Run ids (default: every finished run)."),
+        runs: list[str] = typer.Argument(
+            None, help="Run ids, id prefixes or model names (default: every finished run)."
+        ),
         output: Path = typer.Option(
             Path("lapbench-report.html"),
             "--output",
@@ -47,8 +49,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def compare(
-        run_a: str = typer.Argument(..., help="First run id."),
-        run_b: str = typer.Argument(..., help="Second run id."),
+        run_a: str = typer.Argument(..., help="First run: id, id prefix, or model name (its newest run)."),
+        run_b: str = typer.Argument(..., help="Second run: id, id prefix, or model name."),
         samples: int = typer.Option(2000, "--samples", min=100, help="Bootstrap resamples."),
         seed: int = typer.Option(
             0, "--seed", help="Bootstrap seed (fixed: the same runs give the same verdict)."
@@ -81,7 +83,8 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"unknown --format {fmt!r}", hint="use jsonl or csv")
         if table not in ("results", "calls"):
             raise ConfigError(f"unknown --table {table!r}", hint="use results or calls")
-        text = format_rows(export_rows(_results(results), run, table, full), fmt)  # type: ignore[arg-type]
+        rows = export_rows(_results(results), run, "calls" if table == "calls" else "results", full)
+        text = format_rows(rows, "csv" if fmt == "csv" else "jsonl")
         if output is None:
             typer.echo(text, nl=False)
         else:

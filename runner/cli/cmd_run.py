@@ -60,6 +60,12 @@ def register(app: typer.Typer) -> None:
         threads: int = typer.Option(
             None, "--threads", min=1, help="CPU threads (default: the backend's choice)."
         ),
+        max_tokens: int = typer.Option(
+            None,
+            "--max-tokens",
+            min=16,
+            help="Cap on every call's output tokens (default: per tool, 512-1536).",
+        ),
         resume: str = typer.Option(None, "--resume", help="Continue an interrupted run by its id."),
         results: Path = typer.Option(
             None, "--results", help="Results database (default: the user data dir)."
@@ -96,7 +102,7 @@ def register(app: typer.Typer) -> None:
                 model=model_path, model_label=label, backend=backend,
                 suite="custom" if project_file else suite, mode=mode,
                 engine=engine, repeats=repeats, retries=retries, seed=seed, temperature=temperature,
-                n_ctx=ctx, n_threads=threads, force=force, backend_options=_backend_options(backend_options),
+                n_ctx=ctx, n_threads=threads, max_tokens=max_tokens, force=force, backend_options=_backend_options(backend_options),
             )  # fmt: skip
         with RunProgress() as progress:
             record = benchmark(config, projects, path, resume=resume, hooks=progress.hooks())
@@ -127,17 +133,20 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(rows, indent=2))
             return
         table = Table(title=f"{len(rows)} runs")
-        for column in ("run_id", "created_at", "status", "model", "backend", "suite", "calls", "score"):
-            table.add_column(column)
+        for column in ("run_id", "started", "status", "model", "backend", "suite", "calls", "score"):
+            table.add_column(column, no_wrap=column == "run_id")
         for row in rows:
             score = "" if row["score"] is None else f"{row['score']:.1f}"
-            table.add_row(*(str(row[c]) for c in ("run_id", "created_at", "status", "model", "backend", "suite")),
+            started = str(row["created_at"])[:16].replace("T", " ")
+            table.add_row(row["run_id"], started, *(str(row[c]) for c in ("status", "model", "backend", "suite")),
                           str(row["calls"]), score)  # fmt: skip
         Console().print(table)
 
     @app.command()
     def score(
-        file: Path = typer.Argument(..., help="An AST document (JSON) of one phase."),
+        file: Path = typer.Argument(
+            ..., help="An AST document (JSON) of one phase, or AutoBe output (file or folder)."
+        ),
         phase: str = typer.Option(
             None, "--phase", help="analyze, database, interface or test (default: detect)."
         ),
@@ -148,14 +157,22 @@ def register(app: typer.Typer) -> None:
         interface: Path = typer.Option(
             None, "--interface", help="Interface document, to score tests against."
         ),
+        autobe: bool = typer.Option(
+            False,
+            "--autobe",
+            help="FILE is AutoBe's prisma.json/document.json, or a vendor/model/project tree.",
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
-        """Score one AST document with the rubric (its axis only). Exit 1 when it does not validate."""
+        """Score one AST document with the rubric (its axis only), or AutoBe's own outputs (detected, or
+        --autobe). Exit 1 when a document does not validate (AutoBe: fails its gate)."""
         from rich.console import Console
         from rich.table import Table
 
-        from runner.bench.score_file import score_file
+        from runner.bench.score_file import is_autobe, score_file
 
+        if autobe or is_autobe(file):
+            raise typer.Exit(_score_autobe(file, as_json))
         result = score_file(file, phase=phase, project=project, database=database, interface=interface)
         if as_json:
             typer.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
@@ -171,3 +188,23 @@ def register(app: typer.Typer) -> None:
             if not result.valid:
                 typer.echo(result.feedback)
         raise typer.Exit(0 if result.valid else 1)
+
+
+def _score_autobe(path: Path, as_json: bool) -> int:
+    """AutoBe's outputs scored on the database and interface axes (runner.autobe); the exit code."""
+    from runner.autobe import format_table, score_autobe_file, score_autobe_tree
+
+    records = score_autobe_tree(path) if path.is_dir() else [score_autobe_file(path)]
+    if as_json:
+        data: Any = [r.as_json() for r in records] if path.is_dir() else records[0].as_json()
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    elif path.is_dir():
+        typer.echo(format_table(records))
+    else:
+        record = records[0]
+        typer.echo(
+            f"{path}: AutoBe {record.kind} of {record.model}/{record.project}: {record.score:.1f} / 30"
+        )
+        for d in record.dimensions:
+            typer.echo(f"  {d.name:<22} {d.points:5.2f} / {d.max_points:4.1f}  {d.detail}")
+    return 0 if all(r.gate_passed for r in records) else 1

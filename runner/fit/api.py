@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from runner.catalog import load_catalog
@@ -24,7 +24,7 @@ class FitOptions:
     chip: str | None = None
     bandwidth: float | None = None
     kv_type: str = "f16"
-    flash_attn: bool = False
+    flash_attn: bool | None = None  # default: off (llama-cpp-python), on when the KV cache is quantised
     swa_full: bool = True  # llama-cpp-python (lapbench's llama.cpp backend) allocates full-size SWA caches
     device: str | None = None  # "metal" or "cpu"; default: metal for a Mac (this one or --chip), else cpu
     models_dir: Path | None = None
@@ -39,16 +39,23 @@ def runtime_for(opts: FitOptions) -> RuntimeConfig:
     device = opts.device or ("metal" if opts.chip or on_mac else "cpu")
     if device not in ("metal", "cpu"):
         raise ConfigError(f"unknown device {device!r}", hint="metal or cpu")
+    # llama.cpp quantises the V cache only with flash attention
+    flash_attn = (
+        opts.flash_attn if opts.flash_attn is not None else opts.kv_type not in ("f16", "bf16", "f32")
+    )
     return RuntimeConfig(
-        ctx=opts.ctx, type_k=opts.kv_type, type_v=opts.kv_type, flash_attn=opts.flash_attn,
+        ctx=opts.ctx, type_k=opts.kv_type, type_v=opts.kv_type if flash_attn else "f16", flash_attn=flash_attn,
         swa_full=opts.swa_full, device="metal" if device == "metal" else "cpu",
     )  # fmt: skip
 
 
 def _report(found: Resolved, opts: FitOptions) -> FitReport:
     budget = resolve_budget(opts.memory, opts.chip, opts.bandwidth)
+    runtime = runtime_for(opts)
+    if found.source_kind == "config":  # an MLX / safetensors folder runs on mlx-lm, not llama.cpp
+        runtime = replace(runtime, backend="mlx")
     return build_report(
-        found.arch, runtime_for(opts), budget, model=found.label, source_kind=found.source_kind,
+        found.arch, runtime, budget, model=found.label, source_kind=found.source_kind,
         quant=found.quant, suite=suite_tokens(), bytes_read=found.bytes_read, file_size=found.file_size,
     )  # fmt: skip
 
@@ -61,9 +68,10 @@ def fit_all(opts: FitOptions) -> list[FitReport]:
     """Every catalog model × quant, best first: verdict, then the fastest predicted decode, then size."""
     reports: list[FitReport] = []
     for entry in load_catalog():
-        for quant in entry.quant or [None]:
+        names: list[str | None] = [q.name for q in entry.quant] or [None]
+        for name in names:
             try:
-                found = resolve_catalog(entry, quant.name if quant else None, opts.models_dir)
+                found = resolve_catalog(entry, name, opts.models_dir)
             except LapbenchError:
                 continue  # an entry without architecture numbers cannot be estimated; `fit ID` says why
             reports.append(_report(found, opts))

@@ -17,6 +17,9 @@ LayerKind = Literal["full", "swa", "recurrent"]
 
 # llama.cpp hard-codes the sliding-window pattern for these architectures when the GGUF has no key for it
 # (llama-model.cpp: set_swa_pattern); N means every Nth layer is a full-attention layer.
+# ggml types the CPU backend repacks for its matrix kernels (ggml-cpu repack: Q4_0, Q4_K, IQ4_NL); the
+# mmapped original stays resident too, so on a CPU these weights count twice in RSS.
+CPU_REPACK_TYPES = frozenset({2, 12, 20})
 GGUF_SWA_PATTERN_DEFAULTS = {"gemma2": 2, "gemma3": 6, "gemma3n": 5, "cohere2": 4, "gpt-oss": 2}
 
 
@@ -45,6 +48,9 @@ class ModelArch:
     active_weights_bytes: int | None = None  # MoE: bytes read per token; dense: = weights_bytes
     n_tensors: int = 0
     n_merges: int = 0  # BPE merges in the tokenizer (their map is a visible part of the runtime overhead)
+    cpu_repack_bytes: int = (
+        0  # weights llama.cpp's CPU backend copies into an interleaved layout (see memory)
+    )
     n_expert: int = 0
     n_expert_used: int = 0
     source: str = ""
@@ -113,7 +119,9 @@ def arch_from_gguf(header: GGUFHeader) -> ModelArch:
             layers.append(LayerCache("full", k_elems=kv_lora + rope_dim, v_elems=0))
         else:
             kind: LayerKind = "swa" if swa[i] else "full"
-            layers.append(LayerCache(kind, kv_heads[i] * key_len, kv_heads[i] * value_len, window if swa[i] else 0))
+            layers.append(
+                LayerCache(kind, kv_heads[i] * key_len, kv_heads[i] * value_len, window if swa[i] else 0)
+            )
     n_expert = int(get("expert_count", 0) or 0)
     used = int(get("expert_used_count", 0) or 0)
     ff = max(_per_layer(get("feed_forward_length"), n_layers, 4 * n_embd))
@@ -129,7 +137,19 @@ def arch_from_gguf(header: GGUFHeader) -> ModelArch:
         weights_bytes=weights, active_weights_bytes=active, n_tensors=len(header.tensors),
         n_expert=n_expert, n_expert_used=used, source=header.source,
         n_merges=int(getattr(header.metadata.get("tokenizer.ggml.merges"), "count", 0) or 0),
+        cpu_repack_bytes=_cpu_repack_bytes(header),
     )  # fmt: skip
+
+
+def _cpu_repack_bytes(header: GGUFHeader) -> int:
+    return sum(
+        t.n_bytes
+        for t in header.tensors
+        if t.ggml_type in CPU_REPACK_TYPES
+        and len(t.shape) > 1
+        and t.shape[1] % 8 == 0
+        and not t.name.startswith("token_embd")
+    )
 
 
 def _vocab_from_header(header: GGUFHeader) -> int:

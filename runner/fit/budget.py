@@ -105,7 +105,9 @@ def machine_ram() -> int:
     return int(psutil.virtual_memory().total)
 
 
-def resolve_budget(memory: str | None = None, chip_name: str | None = None, bandwidth: float | None = None) -> Budget:
+def resolve_budget(
+    memory: str | None = None, chip_name: str | None = None, bandwidth: float | None = None
+) -> Budget:
     chip = find_chip(chip_name) if chip_name else None
     on_mac = platform.system() == "Darwin" and platform.machine() == "arm64"
     if memory:
@@ -113,7 +115,9 @@ def resolve_budget(memory: str | None = None, chip_name: str | None = None, band
     elif chip and chip.ram_gb:
         ram = chip.ram_gb * GIB
     elif chip:
-        raise ConfigError(f"FACTS.md lists no RAM size for {chip.name}", hint="add --memory, e.g. --memory 64GB")
+        raise ConfigError(
+            f"FACTS.md lists no RAM size for {chip.name}", hint="add --memory, e.g. --memory 64GB"
+        )
     else:
         ram = machine_ram()
     bw = bandwidth or (chip.bandwidth_gbs if chip else None)
@@ -122,6 +126,8 @@ def resolve_budget(memory: str | None = None, chip_name: str | None = None, band
         if wired:
             return Budget(wired << 20, ram, "Metal limit from iogpu.wired_limit_mb", chip, bw)
         share = "2/3" if ram <= 36 * GIB else "75%"
-        return Budget(metal_default_budget(ram), ram, f"Metal working set ≈ {share} of RAM (FACTS §5)", chip, bw)
+        return Budget(
+            metal_default_budget(ram), ram, f"Metal working set ≈ {share} of RAM (FACTS §5)", chip, bw
+        )
     reserve = max(2 * GIB, ram // 10)
     return Budget(ram - reserve, ram, f"RAM minus a {reserve / GIB:.1f} GiB reserve for the OS", None, bw)

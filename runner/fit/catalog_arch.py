@@ -63,7 +63,11 @@ def arch_from_catalog(entry: ModelEntry, quant: Quant | None) -> ModelArch:
     active_bytes = int(weights * active / total) if weights and total and active else weights
     experts, used = _v(a.experts) or 0, _v(a.experts_active) or 0
     ff = _v(a.intermediate_size) or 4 * n_embd
-    notes = () if quant else (f"no quant listed: weights assume a typical Q4_K_M ({TYPICAL_Q4_BPW} bpw, FACTS §3)",)
+    notes = (
+        ()
+        if quant
+        else (f"no quant listed: weights assume a typical Q4_K_M ({TYPICAL_Q4_BPW} bpw, FACTS §3)",)
+    )
     return ModelArch(
         arch=a.gguf_arch or entry.family, notes=notes, n_layers=n_layers, n_embd=n_embd, n_vocab=_v(a.vocab_size) or 0,
         n_head=n_head, n_ff=ff, head_dim=key_len, layers=tuple(layers), max_context=_v(a.max_context),

@@ -14,20 +14,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner.errors import ModelFileError
-from runner.fit.sources import ByteSource
+from runner.fit.gguf_cursor import MAX_STRING_LEN, Cursor
+from runner.fit.sources import ByteSource, CachingSource
 
 GGUF_MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32
 MAX_TENSORS = 1 << 20  # far above any real model (DeepSeek-V3 has ~1,100 tensors per split)
 MAX_KV = 1 << 16
 MAX_NAME_LEN = 1 << 10  # keys and tensor names (ggml caps tensor names at 64 bytes)
-MAX_STRING_LEN = 1 << 28
-MAX_HEADER_BYTES = 1 << 28  # real headers are a few MiB (the vocabulary); refuse to fetch more
 MAX_ARRAY_DEPTH = 3
 MAX_DIMS = 4  # GGML_MAX_DIMS
 KEEP_ARRAY_ITEMS = 4096  # per-layer arrays are kept; vocabularies are summarised
 KEEP_STRING_LEN = 1 << 16
 KEEP_BUDGET = 16 << 20  # total bytes of kept values
+SPECULATE_MIN_ITEMS = 4096  # remote vocabularies this large are skipped by locating their end (gguf_skip)
+MAX_SPEC_DEPTH, MAX_VERIFICATIONS = 3, 200
 
 # GGUF value type id -> (struct format, size); 8 = string, 9 = array.
 _SCALARS: dict[int, tuple[str, int]] = {
@@ -103,75 +104,24 @@ def ggml_type_sizes() -> dict[int, tuple[int, int]]:
     return {int(k): (int(v[0]), int(v[1])) for k, v in GGML_QUANT_SIZES.items()}
 
 
-class _Cursor:
-    """Sequential reads over a ByteSource in growing chunks; skips do not fetch."""
+class _Finished(Exception):
+    """Raised by a speculative skip that parsed (and verified) the rest of the header."""
 
-    def __init__(self, source: ByteSource, first_chunk: int, max_chunk: int) -> None:
-        self.source = source
-        self.size = source.size()
-        self.pos = 0
-        self._buf = b""
-        self._buf_start = 0
-        self._chunk = first_chunk
-        self._max_chunk = max_chunk
-
-    def fail(self, problem: str, at: int | None = None) -> GGUFHeaderError:
-        return GGUFHeaderError(self.source.name, self.pos if at is None else at, problem)
-
-    def remaining(self) -> int:
-        return (self.size - self.pos) if self.size is not None else MAX_STRING_LEN * 64
-
-    def take(self, n: int) -> bytes:
-        if n < 0 or n > self.remaining():
-            raise self.fail(f"needs {n} bytes but the file ends first (truncated)")
-        if self.pos + n > MAX_HEADER_BYTES:
-            raise self.fail(f"header is larger than {MAX_HEADER_BYTES >> 20} MiB")
-        lo = self.pos - self._buf_start
-        if lo < 0 or lo + n > len(self._buf):
-            keep = self._buf[lo:] if 0 <= lo < len(self._buf) else b""
-            want = max(n - len(keep), self._chunk)
-            self._chunk = min(self._chunk * 2, self._max_chunk)
-            got = self.source.read(self.pos + len(keep), want)
-            self._buf, self._buf_start, lo = keep + got, self.pos, 0
-            if len(self._buf) < n:
-                raise self.fail(f"needs {n} bytes but only {len(self._buf)} remain (truncated)")
-        self.pos += n
-        return self._buf[lo : lo + n]
-
-    def skip_strings(self, count: int, endian: str) -> None:
-        """Skip `count` length-prefixed strings (a vocabulary) scanning the buffer in place: much faster
-        than one take() per string, and the strings themselves are never copied."""
-        unpack = struct.Struct(endian + "Q").unpack_from
-        done = 0
-        while done < count:
-            buf, lo = self._buf, self.pos - self._buf_start
-            while done < count and 0 <= lo and lo + 8 <= len(buf):
-                n = unpack(buf, lo)[0]
-                if lo + 8 + n > len(buf):
-                    break
-                lo, done = lo + 8 + n, done + 1
-            self.pos = self._buf_start + max(lo, self.pos - self._buf_start)
-            if done < count:
-                at = self.pos
-                n = struct.unpack(endian + "Q", self.take(8))[0]
-                if n > MAX_STRING_LEN:
-                    raise self.fail(f"string length {n} is absurd", at)
-                self.skip(n)
-                done += 1
-        if self.size is not None and self.pos > self.size:
-            raise self.fail("string array runs past the end of the file (truncated)")
-
-    def skip(self, n: int) -> None:
-        if n < 0 or n > self.remaining():
-            raise self.fail(f"skips {n} bytes past the end of the file (truncated)")
-        self.pos += n
+    def __init__(self, value: ArraySummary, rest: tuple[dict[str, Any], list[TensorInfo], int]) -> None:
+        self.value, self.rest = value, rest
 
 
 class _Parser:
-    def __init__(self, cur: _Cursor, endian: str) -> None:
+    def __init__(self, cur: Cursor, endian: str, speculate: bool = False) -> None:
         self.cur = cur
         self.e = endian
         self.kept = 0
+        self.speculate = speculate
+        self.spec_depth = 0  # nested skips: the vocabulary, then the merges verified inside its check
+        self.verify_budget = [MAX_VERIFICATIONS]  # shared by nested parsers: bounded work on hostile input
+        self.kv_left = 0
+        self.n_tensors = 0
+        self.metadata: dict[str, Any] = {}
 
     def scalar(self, fmt: str, size: int) -> Any:
         return struct.unpack(self.e + fmt, self.cur.take(size))[0]
@@ -214,7 +164,9 @@ class _Parser:
         if depth >= MAX_ARRAY_DEPTH:
             raise self.cur.fail("arrays nested too deeply", at)
         item_type, count = self.u32(), self.u64()
-        min_item = _SCALARS[item_type][1] if item_type in _SCALARS else 8 if item_type in (_STRING, _ARRAY) else 0
+        min_item = (
+            _SCALARS[item_type][1] if item_type in _SCALARS else 8 if item_type in (_STRING, _ARRAY) else 0
+        )
         if min_item == 0:
             raise self.cur.fail(f"unknown array item type {item_type}", at)
         if count * min_item > self.cur.remaining():
@@ -231,6 +183,17 @@ class _Parser:
         if keep:
             return [self.value(item_type, depth + 1) for _ in range(count)]
         if item_type == _STRING:
+            if (
+                self.speculate
+                and depth == 0
+                and count >= SPECULATE_MIN_ITEMS
+                and self.spec_depth < MAX_SPEC_DEPTH
+            ):
+                from runner.fit.gguf_skip import skip_string_array_remotely
+
+                rest = skip_string_array_remotely(self, count)
+                if rest is not None:
+                    raise _Finished(ArraySummary(item_type, count), rest)
             self.cur.skip_strings(count, self.e)
             return ArraySummary(item_type, count)
         for _ in range(count):
@@ -244,9 +207,16 @@ class _Parser:
             self.array(depth)
 
 
-def parse_gguf_header(source: ByteSource, *, first_chunk: int = 1 << 16, max_chunk: int = 1 << 20) -> GGUFHeader:
-    """Parse the header of the GGUF file behind `source`; raises GGUFHeaderError on bad input."""
-    cur = _Cursor(source, first_chunk, max_chunk)
+def parse_gguf_header(
+    source: ByteSource, *, first_chunk: int = 1 << 16, max_chunk: int = 1 << 20, speculate: bool | None = None
+) -> GGUFHeader:
+    """Parse the header of the GGUF file behind `source`; raises GGUFHeaderError on bad input.
+
+    For a remote source (`source.remote`) the vocabulary arrays are not downloaded: their end is located and
+    verified instead (runner.fit.gguf_skip), falling back to reading them when that fails."""
+    speculate = bool(getattr(source, "remote", False)) if speculate is None else speculate
+    src: ByteSource = CachingSource(source) if speculate else source
+    cur = Cursor(src, first_chunk, max_chunk)
     if cur.take(4) != GGUF_MAGIC:
         raise cur.fail("not a GGUF file (magic bytes differ)", 0)
     raw_version = cur.take(4)
@@ -254,31 +224,52 @@ def parse_gguf_header(source: ByteSource, *, first_chunk: int = 1 << 16, max_chu
     version = struct.unpack(endian + "I", raw_version)[0]
     if version not in (2, 3):
         raise cur.fail(f"unsupported GGUF version {version}", 4)
-    p = _Parser(cur, endian)
+    p = _Parser(cur, endian, speculate)
     n_tensors, n_kv = p.u64(), p.u64()
     if n_tensors > MAX_TENSORS or n_tensors * 24 > cur.remaining():
         raise cur.fail(f"tensor count {n_tensors} is absurd", 8)
     if n_kv > MAX_KV or n_kv * 13 > cur.remaining():
         raise cur.fail(f"metadata count {n_kv} is absurd", 16)
-    metadata: dict[str, Any] = {}
-    for _ in range(n_kv):
-        at = cur.pos
-        key = p.key()
-        if key in metadata:
-            raise cur.fail(f"duplicate metadata key {key!r}", at)
-        metadata[key] = p.value(p.u32())
-    alignment = metadata.get("general.alignment", DEFAULT_ALIGNMENT)
-    if not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1) or alignment > 1 << 20:
-        raise cur.fail(f"general.alignment {alignment!r} is not a power of two")
-    sizes = ggml_type_sizes()
-    raw_tensors = [_tensor_info(p, sizes) for _ in range(n_tensors)]
-    header_size = cur.pos
+    metadata, raw_tensors, header_size = parse_body(p, n_kv, n_tensors)
+    alignment = header_alignment(cur, metadata)
     data_offset = -(-header_size // alignment) * alignment
-    tensors = _check_offsets(cur, raw_tensors, data_offset, alignment)
+    tensors = check_offsets(cur, raw_tensors, data_offset, alignment)
     return GGUFHeader(
         source=source.name, version=version, metadata=metadata, tensors=tuple(tensors),
         data_offset=data_offset, file_size=cur.size, bytes_read=source.bytes_read, header_size=header_size,
     )  # fmt: skip
+
+
+def parse_body(p: _Parser, n_kv: int, n_tensors: int) -> tuple[dict[str, Any], list[TensorInfo], int]:
+    """From the parser's position: n_kv metadata pairs then n_tensors tensor infos; (metadata, infos, end)."""
+    metadata = p.metadata
+    p.n_tensors = n_tensors
+    for index in range(n_kv):
+        at = p.cur.pos
+        key = p.key()
+        if key in metadata:
+            raise p.cur.fail(f"duplicate metadata key {key!r}", at)
+        p.kv_left = n_kv - index - 1
+        try:
+            metadata[key] = p.value(p.u32())
+        except _Finished as done:
+            metadata[key] = done.value
+            rest_meta, tensors, end = done.rest
+            for rest_key, value in rest_meta.items():
+                if rest_key in metadata:
+                    raise p.cur.fail(f"duplicate metadata key {rest_key!r}") from None
+                metadata[rest_key] = value
+            return metadata, tensors, end
+    sizes = ggml_type_sizes()
+    tensors = [_tensor_info(p, sizes) for _ in range(n_tensors)]
+    return metadata, tensors, p.cur.pos
+
+
+def header_alignment(cur: Cursor, metadata: dict[str, Any]) -> int:
+    alignment = metadata.get("general.alignment", DEFAULT_ALIGNMENT)
+    if not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1) or alignment > 1 << 20:
+        raise cur.fail(f"general.alignment {alignment!r} is not a power of two")
+    return alignment
 
 
 def _tensor_info(p: _Parser, sizes: dict[int, tuple[int, int]]) -> TensorInfo:
@@ -302,7 +293,9 @@ def _tensor_info(p: _Parser, sizes: dict[int, tuple[int, int]]) -> TensorInfo:
     return TensorInfo(name, shape, ggml_type, offset, n_elements, n_elements // block * block_bytes)
 
 
-def _check_offsets(cur: _Cursor, tensors: list[TensorInfo], data_offset: int, alignment: int) -> list[TensorInfo]:
+def check_offsets(
+    cur: Cursor, tensors: list[TensorInfo], data_offset: int, alignment: int
+) -> list[TensorInfo]:
     data_size = None if cur.size is None else cur.size - data_offset
     for t in tensors:
         if t.offset % alignment:

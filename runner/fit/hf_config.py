@@ -33,7 +33,11 @@ def arch_from_config(config: dict[str, Any], weights_bytes: int | None, source: 
         pattern = c.get("sliding_window_pattern")
         swa = swa_flags(n_layers, pattern) if window and pattern else [False] * n_layers
         layer_types = [
-            "linear_attention" if interval and (i + 1) % interval else "sliding_attention" if swa[i] else "full_attention"
+            "linear_attention"
+            if interval and (i + 1) % interval
+            else "sliding_attention"
+            if swa[i]
+            else "full_attention"
             for i in range(n_layers)
         ]
     kv_lora = int(c.get("kv_lora_rank") or 0)
@@ -52,7 +56,9 @@ def arch_from_config(config: dict[str, Any], weights_bytes: int | None, source: 
             layers.append(LayerCache("full", k_elems=kv_lora + rope_dim))
         else:
             kind: LayerKind = "swa" if kind_name == "sliding_attention" and window else "full"
-            layers.append(LayerCache(kind, kv_heads * head_dim, kv_heads * value_dim, window if kind == "swa" else 0))
+            layers.append(
+                LayerCache(kind, kv_heads * head_dim, kv_heads * value_dim, window if kind == "swa" else 0)
+            )
     n_expert = int(c.get("num_experts") or c.get("num_local_experts") or c.get("n_routed_experts") or 0)
     used = int(c.get("num_experts_per_tok") or c.get("experts_per_token") or 0)
     ff = int(c.get("intermediate_size") or 4 * n_embd)

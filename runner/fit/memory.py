@@ -29,8 +29,10 @@ KV_TYPES = {"f32": 4.0, "f16": 2.0, "bf16": 2.0, "q8_0": 34 / 32, "q5_1": 24 / 3
             "q4_1": 20 / 32, "q4_0": 18 / 32, "iq4_nl": 18 / 32}  # fmt: skip
 CTX_PAD = 256
 RUNTIME_BASE_BYTES = 46 << 20  # measured: python + llama_cpp + numpy imported, before loading (45.8 MiB RSS)
-VOCAB_BYTES_PER_TOKEN = 150  # measured: llama.cpp vocabulary (token text, id maps, scores, piece cache)
-BYTES_PER_MERGE = 280  # measured: BPE merge ranks map (SmolLM2: 48,900 merges)
+# measured after load, minus weights, KV and output buffer: Gemma 3 (262,144 SPM tokens) 47.0 MiB,
+# SmolLM2 (49,152 BPE tokens + 48,900 merges) 20.5 MiB -> per token and per merge:
+VOCAB_BYTES_PER_TOKEN = 188  # llama.cpp vocabulary: token text, id maps, scores, piece cache
+BYTES_PER_MERGE = 250  # BPE merge ranks map
 MLX_RUNTIME_BASE_BYTES = 150 << 20  # mlx + mlx_lm imported (not calibrated here: a documented estimate)
 
 Device = Literal["metal", "cpu"]
@@ -92,7 +94,7 @@ def kv_bytes(arch: ModelArch, cfg: RuntimeConfig) -> tuple[int, int, int]:
         if layer.kind == "full":
             full += per_token * full_cells * cfg.n_seq
         elif layer.kind == "swa":
-            swa += per_token * swa_cells * (1 if cfg.swa_full else 1)
+            swa += per_token * swa_cells * cfg.n_seq
         else:
             state += layer.state_bytes * cfg.n_seq
     return int(full), int(swa), int(state)
@@ -141,6 +143,8 @@ def overhead_bytes(arch: ModelArch, cfg: RuntimeConfig) -> int:
 
 def estimate_memory(arch: ModelArch, cfg: RuntimeConfig, weights_bytes: int | None = None) -> MemoryEstimate:
     weights = weights_bytes if weights_bytes is not None else (arch.weights_bytes or 0)
+    if cfg.device == "cpu" and cfg.backend == "llama.cpp":
+        weights += arch.cpu_repack_bytes
     full, swa, state = kv_bytes(arch, cfg)
     return MemoryEstimate(
         weights_bytes=weights, kv_bytes=full + swa + state, kv_full_bytes=full, kv_swa_bytes=swa,

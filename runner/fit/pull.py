@@ -10,7 +10,7 @@ from runner import paths
 from runner.catalog import load_catalog
 from runner.errors import ConfigError, LapbenchError
 from runner.fit.api import FitOptions, fit_model
-from runner.fit.hub import cached_file, endpoint, list_gguf_files, pick_gguf
+from runner.fit.hub import cache_dir, cached_file, endpoint, list_gguf_files, pick_gguf
 from runner.fit.resolve import pick_quant, split_names
 from runner.fit.verdict import FitReport
 
@@ -36,9 +36,9 @@ def plan_files(spec: str, quant: str | None) -> tuple[str, list[str], str | None
     if entry is not None:
         q = pick_quant(entry, quant)
         if q is None or not q.file or not q.repo:
-            raise ConfigError(f"models.toml lists no downloadable file for {spec}", hint="name a quant with a file")
-        if q.repo.startswith("pypi:"):
-            raise LapbenchError(f"{entry.id} comes from PyPI, not a model hub", hint="run `lapbench setup`")
+            raise ConfigError(
+                f"models.toml lists no downloadable file for {spec}", hint="name a quant with a file"
+            )
         return q.repo, split_names(q.file), q.name
     if "/" not in base:
         raise ConfigError(f"{spec!r} is neither a catalog id nor org/repo[:QUANT]")
@@ -58,12 +58,16 @@ def present(repo: str, files: list[str], models_dir: Path) -> list[Path] | None:
     return found
 
 
-def pull(spec: str, quant: str | None, *, force: bool, opts: FitOptions, models_dir: Path | None = None) -> PullResult:
+def pull(
+    spec: str, quant: str | None, *, force: bool, opts: FitOptions, models_dir: Path | None = None
+) -> PullResult:
     folder = models_dir or paths.models_dir()
     repo, files, quant = plan_files(spec, quant)
     existing = present(repo, files, folder)
     if existing:
         return PullResult(tuple(existing), True, None)
+    if repo.startswith("pypi:"):
+        raise LapbenchError(f"{spec} comes from PyPI ({repo}), not a model hub", hint="run `lapbench setup`")
     report: FitReport | None = None
     try:
         report = fit_model(spec, quant, opts)
@@ -82,9 +86,12 @@ def pull(spec: str, quant: str | None, *, force: bool, opts: FitOptions, models_
     for name in files:
         try:
             target = hf_hub_download(
-                repo_id=repo, filename=name, local_dir=str(models_dir) if models_dir else None, endpoint=endpoint()
-            )
+                repo_id=repo, filename=name, local_dir=str(models_dir) if models_dir else None,
+                cache_dir=cache_dir(), endpoint=endpoint(),
+            )  # fmt: skip
         except Exception as err:  # huggingface_hub raises many error types (offline, 404, auth, disk)
-            raise LapbenchError(f"download of {repo}/{name} failed: {err}", hint="run it again to resume") from err
+            raise LapbenchError(
+                f"download of {repo}/{name} failed: {err}", hint="run it again to resume"
+            ) from err
         downloaded.append(Path(target))
     return PullResult(tuple(downloaded), False, report)

@@ -66,11 +66,12 @@ def _handler(root: Path, stats: ServerStats, ranges: bool) -> type[BaseHTTPReque
                 left = last - first + 1
                 while left > 0:
                     chunk = fh.read(min(CHUNK, left))
+                    # counted before the write: a chunk the client receives is always counted already
+                    stats.add(len(chunk))
                     try:
                         self.wfile.write(chunk)
                     except OSError:  # the client closed the connection: stop sending
                         return
-                    stats.add(len(chunk))
                     left -= len(chunk)
 
     return Handler
@@ -81,7 +82,8 @@ def serve_files(root: Path, *, ranges: bool = True) -> Iterator[tuple[str, Serve
     """Serve `root` on 127.0.0.1:<free port>; yields (base URL, stats)."""
     stats = ServerStats()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(root, stats, ranges))
-    server.daemon_threads = True
+    server.daemon_threads = False
+    server.block_on_close = True  # server_close() waits for the handlers, so the stats are final
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import threading
 import urllib.parse
 
 from runner.errors import LapbenchError
@@ -30,6 +31,7 @@ class HTTPRangeSource:
 
     def __init__(self, url: str, headers: dict[str, str] | None = None, timeout: float = 30.0) -> None:
         self.name = url
+        self.remote = True  # the header parser avoids downloading vocabularies from remote sources
         self.bytes_read = 0
         self.requests = 0
         self._url = url
@@ -38,6 +40,7 @@ class HTTPRangeSource:
         self._size: int | None = None
         self._probed = False
         self._first: bytes | None = None
+        self._lock = threading.Lock()  # the vocabulary skip reads samples from several threads
 
     def size(self) -> int | None:
         if not self._probed:
@@ -55,7 +58,10 @@ class HTTPRangeSource:
         return data
 
     def _get_range(self, first: int, last: int) -> bytes:
-        url, headers = self._url, {**self._headers, "Range": f"bytes={first}-{last}", "Accept-Encoding": "identity"}
+        url, headers = (
+            self._url,
+            {**self._headers, "Range": f"bytes={first}-{last}", "Accept-Encoding": "identity"},
+        )
         origin = urllib.parse.urlsplit(url).netloc
         for _ in range(MAX_REDIRECTS):
             parts = urllib.parse.urlsplit(url)
@@ -65,9 +71,14 @@ class HTTPRangeSource:
             conn = conn_cls(parts.netloc, timeout=self._timeout)
             try:
                 target = parts.path + (f"?{parts.query}" if parts.query else "")
-                send = headers if parts.netloc == origin else {k: v for k, v in headers.items() if k != "Authorization"}
+                send = (
+                    headers
+                    if parts.netloc == origin
+                    else {k: v for k, v in headers.items() if k != "Authorization"}
+                )
                 conn.request("GET", target or "/", headers=send)
-                self.requests += 1
+                with self._lock:
+                    self.requests += 1
                 resp = conn.getresponse()
                 if resp.status in (301, 302, 303, 307, 308) and resp.getheader("Location"):
                     url = urllib.parse.urljoin(url, resp.getheader("Location", ""))
@@ -80,8 +91,14 @@ class HTTPRangeSource:
         raise RemoteReadError(f"{self.name}: more than {MAX_REDIRECTS} redirects")
 
     def _body(self, resp: http.client.HTTPResponse, first: int, last: int) -> bytes:
+        length = resp.getheader("Content-Length", "?")
+        if resp.status == 200 and first == 0 and length.isdigit() and int(length) <= last + 1:
+            data = resp.read(int(length))  # the whole file is no larger than what was asked for: fine
+            self._size = int(length)
+            with self._lock:
+                self.bytes_read += len(data)
+            return data
         if resp.status == 200:
-            length = resp.getheader("Content-Length", "?")
             raise RangeNotSupportedError(
                 f"{self.name}: the server ignored the Range request and started sending the whole file "
                 f"({length} bytes); aborted after 0 body bytes",
@@ -90,12 +107,15 @@ class HTTPRangeSource:
         if resp.status == 416:
             return b""
         if resp.status != 206:
-            raise RemoteReadError(f"{self.name}: HTTP {resp.status} {resp.reason}", hint="check the URL and token")
+            raise RemoteReadError(
+                f"{self.name}: HTTP {resp.status} {resp.reason}", hint="check the URL and token"
+            )
         match = _CONTENT_RANGE.match(resp.getheader("Content-Range", ""))
         if not match or int(match.group(1)) != first:
             raise RemoteReadError(f"{self.name}: bad Content-Range {resp.getheader('Content-Range')!r}")
         if match.group(3) != "*":
             self._size = int(match.group(3))
         data = resp.read(last - first + 1)
-        self.bytes_read += len(data)
+        with self._lock:
+            self.bytes_read += len(data)
         return data

@@ -54,7 +54,9 @@ def headers_to_arch(headers: list[GGUFHeader], label: str) -> ModelArch:
 def read_gguf(sources: list[ByteSource], label: str, kind: str, quant: str | None = None) -> Resolved:
     headers = [parse_gguf_header(s) for s in sources]
     size = sum((h.file_size or 0) for h in headers)
-    return Resolved(headers_to_arch(headers, label), label, kind, quant, sum(s.bytes_read for s in sources), size)
+    return Resolved(
+        headers_to_arch(headers, label), label, kind, quant, sum(s.bytes_read for s in sources), size
+    )
 
 
 def local_gguf(path: Path, quant: str | None = None) -> Resolved:
@@ -122,7 +124,9 @@ def resolve_model(spec: str, quant: str | None = None, models_dir: Path | None =
         ggufs = sorted(p for p in path.glob("*.gguf") if not quant or quant.lower() in p.name.lower())
         if ggufs:
             return local_gguf(ggufs[0], quant)
-        raise ModelFileError(f"{path}: no config.json and no .gguf file", hint="point at a model file or folder")
+        raise ModelFileError(
+            f"{path}: no config.json and no .gguf file", hint="point at a model file or folder"
+        )
     if spec.startswith(("http://", "https://")):
         if spec.rstrip("/").endswith(".gguf"):
             return remote_gguf(spec, quant=quant)

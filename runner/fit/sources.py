@@ -13,7 +13,9 @@ class ByteSource(Protocol):
     """Random access to the bytes of one file. `read` may return fewer bytes than asked only at the end."""
 
     name: str
-    bytes_read: int
+
+    @property
+    def bytes_read(self) -> int: ...
 
     def size(self) -> int | None: ...
 
@@ -64,4 +66,29 @@ class BytesSource:
     def read(self, offset: int, length: int) -> bytes:
         data = self._data[offset : offset + max(0, length)]
         self.bytes_read += len(data)
+        return data
+
+
+class CachingSource:
+    """Remembers every range fetched from `inner`, so that re-reading a region (a speculative parse that
+    is verified, then adopted) costs nothing. `bytes_read` is the inner source's: real transfers only."""
+
+    def __init__(self, inner: ByteSource) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self._segments: list[tuple[int, bytes]] = []
+
+    @property
+    def bytes_read(self) -> int:
+        return self.inner.bytes_read
+
+    def size(self) -> int | None:
+        return self.inner.size()
+
+    def read(self, offset: int, length: int) -> bytes:
+        for start, data in self._segments:
+            if start <= offset and offset + length <= start + len(data):
+                return data[offset - start : offset - start + length]
+        data = self.inner.read(offset, length)
+        self._segments.append((offset, data))  # list.append is atomic: safe for the parallel samples
         return data

@@ -31,7 +31,9 @@ class SuiteTokens:
 
 def estimated_suite() -> SuiteTokens:
     calls = ESTIMATE_PROJECTS * ESTIMATE_CALLS_PER_PROJECT
-    return SuiteTokens(int(calls * ESTIMATE_PROMPT_PER_CALL), int(calls * ESTIMATE_GENERATED_PER_CALL), "estimate")
+    return SuiteTokens(
+        int(calls * ESTIMATE_PROMPT_PER_CALL), int(calls * ESTIMATE_GENERATED_PER_CALL), "estimate"
+    )
 
 
 def suite_tokens(results_db: Path | None = None) -> SuiteTokens:

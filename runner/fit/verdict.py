@@ -13,7 +13,8 @@ from runner.fit.suite import SuiteTokens
 
 TIGHT_FRACTION = 0.9  # above 90% of the budget the OS, the browser and the KV growth of a long answer compete
 MIN_CTX, CTX_STEP, MAX_SEARCH_CTX = 512, 256, 1 << 21
-PP_SPEEDUP = 8.0  # prompt processing vs decode speed on Apple GPUs (llama-bench pp512/tg128 ≈ 5-20x; estimate)
+# Prompt processing vs decode speed on Apple GPUs (llama-bench pp512/tg128 is about 5-20x): an estimate.
+PP_SPEEDUP = 8.0
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ What changes (the output is a stricter subset of the pydantic schema, never a lo
   differ in how they prove exclusivity; pydantic validates every output afterwards anyway;
 - a single-element `allOf` is flattened; a map whose keys are only constrained by one name pattern
   (`patternProperties` + `propertyNames`) becomes `additionalProperties` (the names are validated later); string formats no engine knows (e.g. "password") are dropped;
-- every array gets `maxItems <= max_items` (never below its `minItems`);
+- every array gets `maxItems <= max_items` (never below its `minItems`); with `max_string`, every plain
+  string (no const/enum/format/pattern) gets `maxLength <= max_string`;
 - recursion is unrolled into depth-indexed copies of the recursive `$defs` (`Binary`,
   `Binary-d1`, ...): each `$ref` hop inside a recursive group goes one level deeper, and at
   `max_depth` the recursive reference is cut. Cutting propagates: an `anyOf` loses that branch, an
-  optional property disappears, an array can only be empty, and an object that *needs* the cut value is
+  optional property disappears, an array can only be empty (`const: []`), and an object that *needs* the cut value is
   itself cut. A schema whose root needs infinite recursion raises ValueError.
 """
 
@@ -21,7 +22,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -40,19 +42,48 @@ def schema_hash(schema: Mapping[str, Any]) -> str:
 
 
 def normalize_schema(
-    source: type[BaseModel] | Mapping[str, Any], *, max_depth: int = 8, max_items: int = 64
+    source: type[BaseModel] | Mapping[str, Any],
+    *,
+    max_depth: int = 8,
+    max_items: int = 64,
+    max_string: int | None = None,
+    counted: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """The engine-ready schema of a pydantic model class (JSON keys by alias) or of a JSON Schema dict."""
+    """The engine-ready schema of a pydantic model class (JSON keys by alias) or of a JSON Schema dict.
+    `max_string` additionally caps the `maxLength` of every plain string (None: keep the model's caps).
+    `counted`: the recursive `$defs` whose entry counts as one level (default: every recursive def)."""
     if isinstance(source, type) and issubclass(source, BaseModel):
         raw = source.model_json_schema(by_alias=True, mode="validation")
     else:
         raw = copy.deepcopy(dict(source))
-    defs = {name: _clean(body, max_items) for name, body in raw.pop("$defs", {}).items()}
-    root = _clean(raw, max_items)
-    return _Unroller(defs, max_depth).run(root)
+    caps = _Caps(max_items, max_string)
+    defs = {name: _clean(body, caps) for name, body in raw.pop("$defs", {}).items()}
+    root = _clean(raw, caps)
+    return _Unroller(defs, max_depth, counted).run(root)
 
 
-def _clean(node: Any, max_items: int) -> Any:
+@dataclass(frozen=True)
+class _Caps:
+    items: int
+    string: int | None
+
+
+def normalize_tool_schema(
+    name: str, *, max_items: int = 64, max_string: int | None = None, max_depth: int | None = None
+) -> dict[str, Any]:
+    """`normalize_schema` of a phase's or part's tool schema (`runner.schemas.tool_schema`): each entry into
+    one of its recursive unions (`recursion_limits`, e.g. Expression, Statement) is one level, and the
+    total nesting is capped by the largest of those limits (or `max_depth`)."""
+    from runner.schemas import recursion_limits, tool_schema
+
+    limits = recursion_limits(name)
+    depth = max_depth if max_depth is not None else max(limits.values(), default=8)
+    return normalize_schema(
+        tool_schema(name), max_depth=depth, max_items=max_items, max_string=max_string, counted=limits or None
+    )
+
+
+def _clean(node: Any, caps: _Caps) -> Any:
     """Drop non-constraints, oneOf -> anyOf, cap arrays; walks schema keywords only (never the names
     inside `properties`, which may themselves be "title" or "oneOf")."""
     if not isinstance(node, dict):
@@ -62,11 +93,11 @@ def _clean(node: Any, max_items: int) -> Any:
         if key in DROPPED_KEYS:
             continue
         if key in ("properties", "patternProperties", "$defs"):
-            out[key] = {name: _clean(sub, max_items) for name, sub in value.items()}
+            out[key] = {name: _clean(sub, caps) for name, sub in value.items()}
         elif key in ("anyOf", "oneOf", "allOf", "prefixItems"):
-            out["anyOf" if key == "oneOf" else key] = [_clean(sub, max_items) for sub in value]
+            out["anyOf" if key == "oneOf" else key] = [_clean(sub, caps) for sub in value]
         elif key in ("items", "additionalProperties", "not", "contains"):
-            out[key] = _clean(value, max_items)
+            out[key] = _clean(value, caps)
         elif key == "format" and value not in KNOWN_FORMATS:
             continue
         else:
@@ -84,7 +115,11 @@ def _clean(node: Any, max_items: int) -> Any:
         out = {**all_of[0], **out}
     if out.get("type") == "array" or "items" in out:
         low = int(out.get("minItems", 0))
-        out["maxItems"] = max(low, min(int(out.get("maxItems", max_items)), max_items))
+        out["maxItems"] = max(low, min(int(out.get("maxItems", caps.items)), caps.items))
+    plain_string = out.get("type") == "string" and not {"const", "enum", "format", "pattern"} & out.keys()
+    if caps.string is not None and plain_string:
+        low = int(out.get("minLength", 0))
+        out["maxLength"] = max(low, min(int(out.get("maxLength", caps.string)), caps.string))
     return out
 
 
@@ -147,9 +182,10 @@ def _components(graph: Mapping[str, set[str]]) -> dict[str, int]:
 
 
 class _Unroller:
-    def __init__(self, defs: dict[str, Any], max_depth: int) -> None:
+    def __init__(self, defs: dict[str, Any], max_depth: int, counted: Collection[str] | None) -> None:
         self.defs = defs
         self.max_depth = max_depth
+        self.counted = None if counted is None else frozenset(counted)
         graph = _ref_graph(defs)
         self.component = _components(graph)
         members: dict[int, list[str]] = {}
@@ -177,6 +213,10 @@ class _Unroller:
         result = self._walk(root, 0, None)
         if result is None:
             raise ValueError(f"the schema needs recursion deeper than max_depth={self.max_depth}")
+        ref = result.get("$ref")
+        if isinstance(ref, str) and set(result) == {"$ref"}:
+            # a bare root reference: inline it (the GBNF converter ignores `$defs` next to a root `$ref`)
+            result = dict(self.out[ref[len(DEFS_PREFIX) :]])
         if self.out:
             result["$defs"] = self.out
         return dict(result)
@@ -184,7 +224,12 @@ class _Unroller:
     def _ref(self, target: str, level: int, inside: str | None) -> dict[str, Any] | None:
         if target not in self.defs:
             raise ValueError(f"unresolved $ref {DEFS_PREFIX}{target}")
-        if target in self.recursive and inside is not None and self.component.get(inside) == self.component[target]:
+        if (
+            target in self.recursive
+            and (self.counted is None or target in self.counted)
+            and inside is not None
+            and self.component.get(inside) == self.component[target]
+        ):
             level += 1
         if level > self.max_depth:
             return None
@@ -192,7 +237,8 @@ class _Unroller:
         if key in self.cut:
             return None
         if key not in self.out:
-            self.out[key] = {}  # placeholder: a same-level cycle cannot occur (every hop inside a group deepens)
+            # placeholder: a same-level cycle cannot occur (every hop inside a group goes deeper)
+            self.out[key] = {}
             body = self._walk(self.defs[target], level, target)
             if body is None:
                 del self.out[key]
@@ -241,8 +287,8 @@ class _Unroller:
             if items is None:
                 if int(node.get("minItems", 0)) > 0:
                     return None
-                del out["items"]
-                out["maxItems"] = 0
+                # `const: []` rather than `maxItems: 0`: the GBNF converter ignores maxItems without items
+                return {key: value for key, value in node.items() if key == "description"} | {"const": []}
             else:
                 out["items"] = items
         return out

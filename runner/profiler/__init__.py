@@ -10,6 +10,10 @@ For the benchmark pipeline (see each module's docstring)::
 - `aggregate(profiles_or_rows, loads=()) -> dict` per phase or run
 - `collect_machine_info(backend=..., n_threads=..., n_ctx=..., quant=...) -> MachineInfo` (pydantic;
   `.model_dump_json()` for runs.machine_json)
+
+`lapbench bench` lives in bench.py (options -> spec), bench_plan.py (tests, records, statistics),
+bench_runner.py (one worker process per configuration, interleaved), bench_worker.py (the measurement)
+and bench_output.py (table, json, jsonl, csv, md).
 """
 
 from __future__ import annotations

@@ -64,6 +64,29 @@ def _default_model() -> str:
     return str(default_model_path())
 
 
+def resolve_model(text: str) -> str:
+    """A path as given; a catalog id ("smollm2-135m" or "smollm2-135m:Q4_1") becomes its local file."""
+    from pathlib import Path
+
+    if Path(text).expanduser().exists() or "/" in text or text.endswith(".gguf"):
+        return text
+    from runner.catalog import load_catalog
+    from runner.local_models import find_local, search_dirs
+
+    model_id, _, quant_name = text.partition(":")
+    entry = load_catalog().get(model_id)
+    if entry is None:
+        return text  # neither a file nor a catalog id: the configuration fails and says so
+    quants = [q for q in entry.quant if not quant_name or q.name.lower() == quant_name.lower()]
+    for quant in quants:
+        local = find_local(quant, search_dirs())
+        if local is not None:
+            return str(local)
+    raise ConfigError(
+        f"{text} is in the catalog but no file of it is on this machine", hint=f"lapbench pull {text}"
+    )
+
+
 def _backend_for(model: str, requested: str | None) -> str:
     if requested:
         from backends.registry import BACKENDS
@@ -85,7 +108,7 @@ def build_spec(options: BenchOptions) -> BenchSpec:
         raise ConfigError(f"-r must be at least 1, got {options.repetitions}")
     from runner.profiler.bench_worker import default_threads
 
-    models = options.models or [_default_model()]
+    models = [resolve_model(m) for m in options.models] or [_default_model()]
     threads: list[int | None] = list(options.threads) or [default_threads()]
     configs = tuple(
         BenchConfig(

@@ -46,13 +46,19 @@ HEADERS = ["model", "size", "backend", "threads", "test", "grammar", "t/s", "pea
 
 
 def render_table(records: Sequence[BenchRecord]) -> Table:
-    table = Table(title="lapbench bench")
-    for header in HEADERS:
-        table.add_column(
-            header, justify="right" if header in ("size", "threads", "t/s", "peak RSS") else "left"
-        )
-    for record in records:
-        table.add_row(*_row(record), style="red" if record.error else None)
+    """Columns whose value is the same on every row (one model, one backend) move into the title, so the
+    table stays readable on an 80-column terminal."""
+    rows = [_row(r) for r in records]
+    constant = [i for i, h in enumerate(HEADERS[:4]) if rows and len({row[i] for row in rows}) == 1]
+    title = " · ".join(f"{HEADERS[i]} {rows[0][i]}" for i in constant)
+    table = Table(title=f"lapbench bench: {title}" if title else "lapbench bench")
+    shown = [i for i in range(len(HEADERS)) if i not in constant]
+    numeric = ("size", "threads", "t/s", "peak RSS")
+    for i in shown:
+        header = HEADERS[i]
+        table.add_column(header, justify="right" if header in numeric else "left", no_wrap=header != "model")
+    for record, row in zip(records, rows, strict=True):
+        table.add_row(*(row[i] for i in shown), style="red" if record.error else None)
     return table
 
 

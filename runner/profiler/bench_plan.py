@@ -1,7 +1,9 @@
 """What `lapbench bench` measures: configurations (one loaded model each), tests, and result records.
 
 Semantics follow llama.cpp's llama-bench (tools/llama-bench/llama-bench.cpp):
-- `pp<N>`: prompt processing of N new tokens; t/s = tokens evaluated / prefill seconds.
+- `pp<N>`: prompt processing of N new tokens (random common words, different every repetition);
+  t/s = tokens actually evaluated / prefill seconds (a BOS token still cached from the previous call is
+  not re-evaluated, and not counted).
 - `tg<N>`: N token-generation steps, one token each; t/s = N / seconds of those steps. Through a backend
   the first token comes out of the prompt's logits, so N + 1 tokens are generated and the N steps after the
   first are timed (GenerationStats.generation_seconds).
@@ -137,6 +139,9 @@ class BenchRecord(BaseModel):
     test: str
     grammar: str | None
     test_time: str
+    cpu_info: str | None = None
+    gpu_info: str | None = None
+    backend_version: str | None = Field(default=None, description="version of the backend's Python package")
     load_seconds: float | None = None
     avg_ns: int | None = None
     stddev_ns: int | None = None

@@ -32,6 +32,10 @@ from runner.profiler.bench_plan import (
     context_for,
     fill_statistics,
 )
+from runner.profiler.machine import collect_machine_info
+
+BACKEND_LIBRARIES = {"llama-cpp": "llama_cpp", "mlx": "mlx_lm"}
+"""Backend name -> its key in MachineInfo.libraries."""
 
 Progress = Callable[[str, int], None]
 """(description of what runs now, units completed since the last call)."""
@@ -141,6 +145,7 @@ class _Sweep:
         self.spec = spec
         self.progress = progress
         self.stopped = False
+        self.machine = collect_machine_info()
         self.runs = [
             _ConfigRun(replace(c, n_ctx=context_for(list(spec.tests), c.n_ctx)), spec.tests)
             for c in spec.configs
@@ -158,6 +163,9 @@ class _Sweep:
             self.stopped = True
 
     def load(self, run: _ConfigRun) -> None:
+        if self.stopped:
+            self.progress("", 1)
+            return
         self.progress(f"loading {run.config.label}", 0)
         try:
             run.handle = WorkerHandle(run.config)
@@ -245,6 +253,9 @@ class _Sweep:
                 test=test.name,
                 grammar=test.grammar,
                 test_time=now,
+                cpu_info=self.machine.cpu_model,
+                gpu_info=self.machine.gpu,
+                backend_version=self.machine.libraries.get(BACKEND_LIBRARIES.get(config.backend, "")),
                 load_seconds=run.load_seconds,
             )
             samples = run.samples.get(test, [])

@@ -49,6 +49,9 @@ class MachineInfo(BaseModel):
     )
     metal_budget_bytes: int | None = Field(default=None, description="what Metal may wire on macOS")
     libraries: dict[str, str] = Field(default_factory=dict, description="installed versions")
+    backend_details: dict[str, str] = Field(
+        default_factory=dict, description="llama.cpp system info (CPU features), MLX device and memory limit"
+    )
     backend: str | None = None
     n_threads: int | None = None
     n_ctx: int | None = None
@@ -92,6 +95,25 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return versions
+
+
+def backend_details(backend: str | None) -> dict[str, str]:
+    """What the chosen backend reports about itself; imports its library (the run loads it anyway)."""
+    details: dict[str, str] = {}
+    try:
+        if backend == "llama-cpp":
+            import llama_cpp
+
+            details["system_info"] = llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()
+        elif backend == "mlx":
+            import mlx.core as mx
+
+            details["device"] = str(mx.default_device())
+            info = mx.device_info() if hasattr(mx, "device_info") else {}
+            details.update({k: str(v) for k, v in info.items() if isinstance(v, (int, str))})
+    except (ImportError, OSError, AttributeError, RuntimeError):
+        return details
+    return details
 
 
 def _hostname_hash() -> str:
@@ -141,6 +163,7 @@ def collect_machine_info(
         metal_wired_limit_mb=wired_mb,
         metal_budget_bytes=budget,
         libraries=library_versions(),
+        backend_details=backend_details(backend),
         backend=backend,
         n_threads=n_threads,
         n_ctx=n_ctx,

@@ -80,7 +80,8 @@ def view_of(store: ResultsStore, run_id: str) -> RunView:
 
 
 def load_views(results: Path, run_ids: Sequence[str] = ()) -> list[RunView]:
-    """The named runs, or every run with a result record when none is named; labels made unique."""
+    """The named runs (ids, id prefixes or model names), or every run with a result record when none is
+    named; labels made unique."""
     with ResultsStore(results) as store:
         if not run_ids:
             run_ids = [r["run_id"] for r in store.list_runs() if r.get("score") is not None]
@@ -88,8 +89,25 @@ def load_views(results: Path, run_ids: Sequence[str] = ()) -> list[RunView]:
                 raise LapbenchError(
                     f"no finished run in {results}", hint="run `lapbench run` first, or pass --results FILE"
                 )
-        views = [view_of(store, run_id) for run_id in run_ids]
+        views = [view_of(store, resolve_run(store, token)) for token in run_ids]
     return _unique_labels(views)
+
+
+def resolve_run(store: ResultsStore, token: str) -> str:
+    """A run id, a unique prefix of one, or a model name (its newest finished run)."""
+    runs = store.list_runs()  # newest first
+    ids = [r["run_id"] for r in runs]
+    if token in ids:
+        return token
+    prefixed = [i for i in ids if i.startswith(token)]
+    if len(prefixed) == 1:
+        return prefixed[0]
+    by_model = [r["run_id"] for r in runs if r.get("model") == token and r.get("score") is not None]
+    if by_model:
+        return str(by_model[0])
+    raise LapbenchError(
+        f"no run or model {token!r} in {store.path}", hint="`lapbench runs` lists run ids and models"
+    )
 
 
 def _unique_labels(views: list[RunView]) -> list[RunView]:

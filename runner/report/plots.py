@@ -115,7 +115,10 @@ def phase_plot(views: Sequence[RunView]) -> str:
         ax.set_ylabel(ylabel)
         ax.set_title(title)
     left.set_ylim(0, 105)
-    left.legend(fontsize=8, loc="upper right")
+    handles, labels = left.get_legend_handles_labels()
+    fig.legend(
+        handles, labels, fontsize=8, loc="upper center", ncol=min(4, len(views)), bbox_to_anchor=(0.5, 1.1)
+    )
     return _data_uri(fig)
 
 

@@ -44,7 +44,7 @@ def figures(views: Sequence[RunView]) -> list[Figure]:
         uri = plots.pareto_plot(views, metric)
         if uri is not None:
             out.append(Figure(f"plot-pareto-{metric}", f"Pareto: score vs {metric}", uri,
-                              caption + " Up and to the left is better; the dashed line is the Pareto front."))  # fmt: skip
+                              caption + " Up and to the left is better; a dashed line joins the runs on the Pareto front."))  # fmt: skip
     out.append(Figure("plot-phases", "Per-phase breakdown", plots.phase_plot(views),
                       "First-try success rate of tool calls and retries after feedback, per phase.", wide=True))  # fmt: skip
     out.append(Figure("plot-speed", "Speed and memory", plots.speed_memory_plot(views),

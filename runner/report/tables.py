@@ -46,7 +46,10 @@ def leaderboard(views: Sequence[RunView], samples: int = 1000) -> Table:
         gap = "—"
         if i + 1 < len(order):
             d = bootstrap_difference(r.results, order[i + 1].record.results, lambda x: x.score, samples)
-            gap = f"{d.diff:+.1f} " + ("(significant)" if d.significant else "(not significant)")
+            verdict = (
+                "untested: one sample" if d.reason else "significant" if d.significant else "not significant"
+            )
+            gap = f"{d.diff:+.1f} ({verdict})"
         axes = [_ci(r.axes_ci[a]) if a in r.axes_ci else f"{r.axes.get(a, 0.0):.1f}" for a in AXIS_POINTS]
         rate = v.first_try_rate
         rows.append([str(i + 1), v.label, v.quant, _ci(r.score_ci), *axes,

@@ -1,19 +1,22 @@
 """Database axis of the rubric (30 points): is the schema real, connected, well named, indexed, typed and
 complete?
 
-Gate: the document exists and validates (pydantic + semantic rules of `runner.schemas`). Then:
+Gate: the document exists and passes the semantic rules of `runner.schemas` (it parsed, so pydantic
+passed). Weights: see WEIGHTS (sum 30). Then:
 - ddl_executes: the rendered DDL runs in in-memory SQLite with `PRAGMA foreign_keys=ON`, a row graph
   (one row per table, all foreign keys set) commits, and a dangling reference is refused.
-- relations: the tables form one connected design: foreign keys resolve, no isolated table, subsidiary
-  and snapshot tables point at their owner, and no uuid / `*_id` plain column that should be a foreign key.
+- relations: the tables form one connected design: foreign keys resolve, no isolated table (account
+  tables may stand alone), subsidiary and snapshot tables point at their owner, and no uuid / `*_id`
+  plain column that should be a foreign key.
 - naming: snake_case, plural table names, foreign keys `*_id` named after their target (or a role).
 - indexes: every foreign key column leads an index (or is a UNIQUE 1:1 key), natural keys of account
-  and catalogue tables (email, username, slug...) are unique,
-  no duplicate or prefix-redundant index.
+  and catalogue tables (email, username, slug...) are unique, link tables (votes, tags) cannot store
+  the same pair twice, and no index is a duplicate, a prefix of another, or the primary key alone.
 - column_types: names and types agree (`*_at` datetime, `is_*` boolean, `*_count` int, `*_url` uri, money
   double) and primary tables record `created_at`.
-- entity_coverage: each required entity of the project has a table (normalised names and synonyms);
-  left out, with the other weights rescaled, when no entities are required.
+- entity_coverage: each required entity of the project has a table (normalised names, synonyms, app
+  prefixes; half credit when only the last word matches); left out, with the other weights rescaled,
+  when no entities are required.
 """
 
 from __future__ import annotations
@@ -28,9 +31,10 @@ from runner.schemas.context import ValidationContext
 from runner.schemas.database import DatabaseDocument, Table
 
 AXIS = "database"
+# Weights favour what tells designs apart; DDL execution mostly confirms the gate, so it weighs little.
 WEIGHTS: dict[str, float] = {
-    "ddl_executes": 4.0,
-    "relations": 5.0,
+    "ddl_executes": 3.0,
+    "relations": 6.0,
     "naming": 4.0,
     "indexes": 6.0,
     "column_types": 5.0,
@@ -144,7 +148,8 @@ def _relations(tables: list[Table]) -> tuple[float, str]:
     for table in tables:
         for fk in table.foreign_keys:
             checks.check(fk.target_table in by_name, f"{table.name}.{fk.name} -> missing {fk.target_table}")
-        if len(tables) > 1:
+        # An account table (an administrator, say) may stand alone; data that belongs to no one may not.
+        if len(tables) > 1 and not _is_account(table):
             linked = bool(table.foreign_keys) or table.name in referenced
             checks.check(linked, f"{table.name} is isolated")
         if table.stance in ("subsidiary", "snapshot"):
@@ -213,6 +218,10 @@ def _indexes(tables: list[Table]) -> tuple[float, str]:
         for column in _natural_keys(table):
             unique = any(column in cols for cols in unique_sets)
             checks.check(unique, f"natural key {table.name}.{column} is not unique")
+        if _is_junction(table):
+            fk_names = {fk.name for fk in table.foreign_keys}
+            paired = any(len(fk_names & set(cols)) >= 2 for cols in unique_sets)
+            checks.check(paired, f"link table {table.name} lets the same pair be stored twice")
         seen: set[tuple[str, ...]] = set()
         for kind, cols in indexes:
             duplicate = cols in seen
@@ -226,12 +235,28 @@ def _indexes(tables: list[Table]) -> tuple[float, str]:
     return checks.result()
 
 
+_BOOKKEEPING = frozenset({"created_at", "updated_at", "deleted_at"})
+
+
+def _is_junction(table: Table) -> bool:
+    """A link between two rows (a vote, a tag on a post, a follow): keys to two or more other tables and
+    at most two columns of its own besides timestamps, none of them text. Storing the same pair twice is
+    then a bug."""
+    targets = {fk.target_table for fk in table.foreign_keys if fk.target_table != table.name}
+    own = [c for c in table.columns if c.name not in _BOOKKEEPING]
+    has_content = any(c.type in ("string", "uri") for c in own)  # a comment or a report carries text
+    return len(targets) >= 2 and len(own) <= 2 and not has_content and table.stance != "snapshot"
+
+
+def _is_account(table: Table) -> bool:
+    return any("password" in c.name for c in table.columns)
+
+
 def _natural_keys(table: Table) -> list[str]:
     """Columns that identify a row to people: login names of account tables (those storing a password)
     and slugs/codes of primary tables. Elsewhere (password resets, logs) an email is just data."""
     columns = {c.name: c for c in table.columns if not c.nullable}
-    is_account = any("password" in c.name for c in table.columns)
-    keys = [n for n in columns if n in ACCOUNT_KEYS] if is_account else []
+    keys = [n for n in columns if n in ACCOUNT_KEYS] if _is_account(table) else []
     if table.stance == "primary":
         keys += [n for n in columns if n in CATALOG_KEYS]
     return keys
@@ -286,20 +311,16 @@ def _column_types(tables: list[Table]) -> tuple[float, str]:
 
 
 def entity_coverage(table_names: Sequence[str], required_entities: Sequence[str]) -> tuple[float, str]:
-    """Share of required entities that some table stands for (last words match, synonyms allowed)."""
-    keys = {name: names.key(name) for name in table_names}
-    missing = []
+    """Share of required entities that some table stands for. A table whose name ends with all the
+    entity's words (synonyms and app prefixes allowed: `todo_app_members` for "users") counts fully; one
+    that shares only the last word (`doctor_slots` for "availability_slots") counts half."""
+    keys = [names.key(name) for name in table_names]
+    checks = Checklist("required entities")
     for entity in required_entities:
         entity_key = names.key(entity)
         if not entity_key:
             continue
-        found = any(names.suffix_overlap(entity_key, k) >= 1 for k in keys.values())
-        if not found:
-            missing.append(entity)
-    total = len([e for e in required_entities if names.key(e)])
-    if total == 0:
-        return 1.0, "no required entities"
-    detail = f"{total - len(missing)}/{total} required entities have a table"
-    if missing:
-        detail += "; missing: " + ", ".join(missing[:5])
-    return (total - len(missing)) / total, detail
+        best = max((names.suffix_overlap(entity_key, k) for k in keys), default=0)
+        credit = 1.0 if best >= len(entity_key) else 0.5 if best >= 1 else 0.0
+        checks.check(credit, f"{'no' if credit == 0 else 'only a partial'} table for {entity}")
+    return checks.result(empty_fraction=1.0)

@@ -1,15 +1,15 @@
 """Interface axis of the rubric (30 points): does the API design hold together, and does it serve the data?
 
 Gate: the document exists and its semantic rules pass (unique names, path parameters match the path,
-every type name and `$ref` resolves). Then:
+every type name and `$ref` resolves). Weights: see WEIGHTS (sum 30). Then:
 - openapi_valid: the rendered OpenAPI 3.1 document passes openapi-spec-validator.
 - type_references: bodies and `$ref`s resolve, and every component is reachable from some operation
   (dead DTOs are design noise).
-- crud_coverage: per table, the operations its stance calls for — primary: create, read, list, update,
-  delete (the stance says it is managed on its own); subsidiary (owned by a parent row, written
-  through it) and snapshot (history): list. Operations are tied to tables through
-  their body types (`ITodo.ICreate` -> `todos`) or their path resource (`/todos/{todoId}`). Listing may be
-  a GET or AutoBe's PATCH-with-search-body on the collection.
+- crud_coverage: per table, the operations its stance calls for — primary (managed on its own):
+  create, read, list, update, delete; subsidiary (owned by a parent row, written through it) and
+  snapshot (history): list. Operations are tied to tables through their body types (`ITodo.ICreate`
+  -> `todos`) or their path resource (`/todos/{todoId}`). Listing may be a GET or AutoBe's
+  PATCH-with-search-body on the collection.
 - dto_columns: properties of table-backed DTOs are columns of that table (camelCase or snake_case) with a
   compatible type, and the main DTO (`ITodo`) exposes the table's columns (secrets excepted).
 - rest_conventions: collection segments plural, item paths end in a `{xxxId}` parameter typed uuid/integer,
@@ -41,13 +41,14 @@ from runner.schemas.interface import (
 )
 
 AXIS = "interface"
+# Validity mostly confirms the gate; the weight sits on what tells designs apart.
 WEIGHTS: dict[str, float] = {
-    "openapi_valid": 4.0,
-    "type_references": 4.0,
-    "crud_coverage": 7.0,
+    "openapi_valid": 3.0,
+    "type_references": 3.0,
+    "crud_coverage": 8.0,
     "dto_columns": 6.0,
     "rest_conventions": 4.0,
-    "capability_coverage": 5.0,
+    "capability_coverage": 6.0,
 }
 NEEDS_DATABASE = ("crud_coverage", "dto_columns")
 EXPECTED_ROLES: dict[str, tuple[OperationRole, ...]] = {
@@ -187,7 +188,7 @@ def _dto_columns(doc: InterfaceDocument, tables: list[Table]) -> tuple[float, st
     checks = Checklist("DTO fields")
     for component in doc.components:
         suffix = component.name.split(".")[-1] if "." in component.name else ""
-        if component.name.startswith("IPage") or suffix not in ENTITY_VIEWS:
+        if component.name.startswith(("IPageI", "IPage.")) or suffix not in ENTITY_VIEWS:
             continue  # pages wrap entities; requests, logins, tokens carry more than columns
         table_name = names.best_match(names.key(names.dto_base(component.name)), by_name)
         if table_name is None:

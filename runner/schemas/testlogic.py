@@ -13,6 +13,8 @@ Expressions (`kind`, 36 of them):
   patternRandom, formatRandom, keywordRandom;
 - predicates (assertions): equalPredicate, notEqualPredicate, conditionalPredicate, errorPredicate,
   httpErrorPredicate.
+Leaf kinds (literals, identifier, random generators) live in `runner.schemas.testleaves` and are
+re-exported here; `EXPRESSION_TYPES`/`EXPRESSION_KINDS` and `STATEMENT_TYPES`/`STATEMENT_KINDS` list them all.
 Depth: an expression's depth is 1 + its parent expression's depth (statements in between do not count),
 capped by `TestDocument.MAX_EXPRESSION_DEPTH`; nested blocks (if branches, arrow bodies) are capped by
 `MAX_BLOCK_DEPTH`. Semantic rules (`runner.schemas.checks.testlogic`): function names unique, identifiers
