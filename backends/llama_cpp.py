@@ -4,6 +4,10 @@
 the logits row is read as a numpy view (backends/grammar/decode.py samples from it). The tokens held in
 the KV cache are remembered: the next call evaluates only the suffix after the longest common prefix,
 the way `Llama.generate` does (at least one token is replayed so that fresh logits exist).
+
+Stats clock: a call's clock starts once the prompt is rendered and tokenized and the grammar compiled
+(compiled grammars are cached per backend; the first constrained call also builds the llguidance
+tokenizer, ~0.3 s), so prompt_seconds/time_to_first_token measure the model, not the set-up.
 """
 
 from __future__ import annotations
@@ -178,6 +182,7 @@ class LlamaCppBackend:
         self._path: Path | None = None
         self._sequence: _Sequence | None = None
         self._pieces: dict[int, bytes] = {}
+        self._seed = 0
         self._buffers: dict[str, int] = {}
         self._lltokenizer: Any = None
         self._gbnf: dict[tuple[str, int], gbnf_engine.GbnfGrammar] = {}
@@ -207,7 +212,7 @@ class LlamaCppBackend:
         except (ValueError, RuntimeError, OSError) as err:
             detail = next((line.strip() for line in reversed(capture.lines) if "error" in line.lower()), "")
             raise ModelLoadError(f"{path}: llama.cpp could not load it: {err} {detail}".strip()) from err
-        self._llm, self._path, self._buffers = llm, path, capture.buffers
+        self._llm, self._path, self._buffers, self._seed = llm, path, capture.buffers, config.seed
         self._vocab = llama_cpp.llama_model_get_vocab(llm.model)
         self._n_vocab = llm.n_vocab()
         self._eog = [t for t in range(self._n_vocab) if llama_cpp.llama_vocab_is_eog(self._vocab, t)]
@@ -306,7 +311,7 @@ class LlamaCppBackend:
             max_tokens=request.max_tokens,
             temperature=request.temperature,
             top_p=request.top_p,
-            seed=request.seed if request.seed is not None else 0,
+            seed=request.seed if request.seed is not None else self._seed,
             stop=request.stop,
             ignore_eos=request.ignore_eos,
             jump_forward=constraint.jump_forward if constraint is not None else False,
@@ -366,6 +371,9 @@ class LlamaCppBackend:
         return sum(report.get(key, 0) for key in parts)
 
     def memory_report(self) -> Mapping[str, int]:
+        """model_bytes (llama_model_size), kv_bytes / compute_bytes / output_bytes (the buffers llama.cpp
+        allocated at load, summed over devices, from its load log), context_state_bytes (what
+        llama_state_get_size reports now: the KV cells in use plus logits)."""
         llm = self._require()
         report = dict(self._buffers)
         report["model_bytes"] = int(llama_cpp.llama_model_size(llm.model))
@@ -373,12 +381,15 @@ class LlamaCppBackend:
         return report
 
     def close(self) -> None:
+        # grammars first: they point into the model's vocabulary
+        if self._lltokenizer is not None:
+            llguidance_engine.forget_tokenizer(self._lltokenizer)
+            self._lltokenizer = None
+        self._gbnf.clear()
+        self._pieces.clear()
         if self._sequence is not None:
             self._sequence.close()
             self._sequence = None
         if self._llm is not None:
             self._llm.close()
             self._llm = None
-        self._lltokenizer = None
-        self._gbnf.clear()
-        self._pieces.clear()

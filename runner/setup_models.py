@@ -151,8 +151,13 @@ def ensure_mlx_copy(progress: Progress = lambda _msg: None) -> Path:
         raise LapbenchError(
             f"cannot convert to MLX: {err}", hint='pip install -e ".[mlx]" and run the command again'
         ) from None
+    from backends.base import BackendError
+
     progress(f"converting {DEFAULT_MODEL.file_name} to an MLX folder")
-    convert_gguf_to_mlx(default_model_path(), folder)
+    try:
+        convert_gguf_to_mlx(default_model_path(), folder)
+    except BackendError as err:
+        raise LapbenchError(f"MLX conversion failed: {err}", hint='pip install -e ".[mlx]"') from None
     progress(f"{folder}: converted")
     return folder
 

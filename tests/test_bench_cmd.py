@@ -120,6 +120,8 @@ def test_grammar_generation_runs_the_full_length_under_llguidance(llama: tuple[B
     assert sample.tokens == 12
     assert sample.mask_seconds > 0
     assert sample.forced_tokens > 0  # property names of the schema are jump-forward tokens
+    warm = measure(backend, BenchTest(n_gen=12, grammar="llguidance"), source, rep=1, warmup=True)
+    assert warm.generated_tokens == 3  # llama-bench's warm-up: a short generation, same grammar
 
 
 def test_a_killed_worker_is_reported_not_raised_through(tmp_path: Path) -> None:

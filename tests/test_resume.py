@@ -59,7 +59,7 @@ def test_sigint_and_sigkill_then_resume(smollm2_gguf: Path, tmp_path: Path) -> N
     db = tmp_path / "results.sqlite"
     first = lapbench(
         str(smollm2_gguf), "--project-file", str(project), "--results", str(db), "--retries", "1",
-        "--threads", "2", "--ctx", "4096", "--max-tokens", "48",
+        "--threads", "1", "--ctx", "4096", "--max-tokens", "48",
     )  # fmt: skip
     wait_for_calls(first, db, 1)
     first.send_signal(signal.SIGINT)

@@ -276,3 +276,14 @@ def test_link_table_without_a_unique_pair_loses_index_points() -> None:
     dims = {d.name: d for d in score_database(_variant(change))}
     assert dims["indexes"].fraction < 1.0
     assert "post_votes lets the same pair be stored twice" in dims["indexes"].detail
+
+
+@pytest.mark.parametrize(
+    ("word", "plural"),
+    [("categories", True), ("boxes", True), ("statuses", True), ("people", True), ("data", True),
+     ("user", False), ("status", False), ("address", False), ("todo", False)],
+)  # fmt: skip
+def test_plural_rules(word: str, plural: bool) -> None:
+    from runner.render.names import is_plural
+
+    assert is_plural(word) is plural

@@ -187,13 +187,15 @@ def run_decode(
             g0 = time.perf_counter()
             if not matcher.consume(token):
                 return _broken(result, matcher, pieces)
-            for _ in range(2):  # under ignore_eos a finished document restarts, forced prefix included
+            while True:  # under ignore_eos a finished document restarts, its forced prefix included
                 if sampling.ignore_eos and matcher.is_done():
                     matcher.reset()
                 forced = jump(sampling.max_tokens - len(result.tokens) - len(pending))
                 if forced is None:
                     return _broken(result, matcher, pieces)
                 pending.extend(forced)
+                if not (forced and sampling.ignore_eos and matcher.is_done()):
+                    break
             result.grammar_seconds.append(picker.matcher_seconds + time.perf_counter() - g0)
         if emit(pending[:1], forced=False) or emit(pending[1:], forced=True):
             return _finish(result, "stop", pieces, utf8, sampling.stop)

@@ -131,6 +131,13 @@ class LlguidanceGrammar:
 _compiled: OrderedDict[tuple[int, str], LlguidanceGrammar] = OrderedDict()
 
 
+def forget_tokenizer(tokenizer: llguidance.LLTokenizer) -> None:
+    """Drop the cached grammars of a tokenizer whose model is being closed (a llama.cpp tokenizer points
+    into the model's vocabulary)."""
+    for key in [key for key, grammar in _compiled.items() if grammar.tokenizer is tokenizer]:
+        del _compiled[key]
+
+
 def schema_with_whitespace(schema: Mapping[str, Any], max_whitespace: int) -> dict[str, Any]:
     """The schema with top-level `x-guidance` options: whitespace capped, `oneOf` kept strict."""
     options = dict(schema.get("x-guidance") or {})

@@ -21,7 +21,7 @@ from runner.schemas.validate import model_for
 MAX_TOKENS: dict[str, int] = {
     "analyze": 768,
     "database.table": 448,
-    "database.file": 1280,
+    "database.file": 1024,
     ENDPOINT_PLAN: 512,
     "interface.operation": 512,
     "test.function": 640,
@@ -35,7 +35,7 @@ GRAMMAR_MAX_ITEMS: dict[str, int] = {"analyze": 32, ENDPOINT_PLAN: 40}
 GRAMMAR_MAX_ITEMS_DEFAULT = 16
 # Longest free-text string the grammar allows (the schemas allow 800 characters): small models otherwise
 # repeat one sentence until the token budget runs out.
-GRAMMAR_MAX_STRING = 160
+GRAMMAR_MAX_STRING = 120
 
 
 def cap_strings(node: Any, limit: int = GRAMMAR_MAX_STRING) -> Any:

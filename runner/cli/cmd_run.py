@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
             None,
             "--max-tokens",
             min=16,
-            help="Cap on every call's output tokens (default: per tool, 512-1536).",
+            help="Cap on every call's output tokens (default: per tool, 448-1024).",
         ),
         resume: str = typer.Option(None, "--resume", help="Continue an interrupted run by its id."),
         results: Path = typer.Option(

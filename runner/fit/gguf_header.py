@@ -10,7 +10,8 @@ summarised, not kept, so memory stays bounded whatever the header claims.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from runner.errors import ModelFileError
@@ -78,7 +79,6 @@ class GGUFHeader:
     file_size: int | None
     bytes_read: int = 0
     header_size: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def architecture(self) -> str:
@@ -97,6 +97,7 @@ class GGUFHeader:
         return sum(t.n_elements for t in self.tensors)
 
 
+@cache
 def ggml_type_sizes() -> dict[int, tuple[int, int]]:
     """ggml type id -> (elements per block, bytes per block), from the gguf package's table."""
     from gguf import GGML_QUANT_SIZES

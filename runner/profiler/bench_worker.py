@@ -17,7 +17,6 @@ import json
 import os
 import random
 import sys
-from dataclasses import replace
 from typing import Any, TextIO
 
 from backends.base import Backend, BackendError, Constraint, GenerationRequest, GenerationStats, LoadConfig
@@ -72,8 +71,12 @@ def _backend_peak(backend: Backend, stats: GenerationStats) -> int | None:
         return None
 
 
-def measure(backend: Backend, test: BenchTest, source: TextSource, rep: int) -> Sample:
-    """One repetition of `test` (see bench_plan for the semantics); only the test's own tokens are timed."""
+def measure(
+    backend: Backend, test: BenchTest, source: TextSource, rep: int, *, warmup: bool = False
+) -> Sample:
+    """One repetition of `test` (see bench_plan for the semantics); only the test's own tokens are timed.
+    A warm-up (llama-bench's) processes the full prompt but generates only 2 tokens, under the same grammar."""
+    n_gen = min(test.n_gen, 2) if warmup else test.n_gen
     depth_text = source.text(test.n_depth - source.special, f"depth{test.n_depth}") if test.n_depth else ""
     if test.n_depth and test.n_prompt:  # pre-fill, untimed; a tg test's prompt is the depth text itself
         backend.generate(GenerationRequest(prompt=depth_text, max_tokens=1))
@@ -84,7 +87,7 @@ def measure(backend: Backend, test: BenchTest, source: TextSource, rep: int) -> 
         prompt = depth_text or source.text(1, f"gen{rep}/{test.name}")
     request = GenerationRequest(
         prompt=prompt,
-        max_tokens=test.n_gen + 1 if test.n_gen else 1,
+        max_tokens=n_gen + 1 if n_gen else 1,
         ignore_eos=True,
         constraint=_constraint(test) if test.n_gen else None,
     )
@@ -98,9 +101,9 @@ def measure(backend: Backend, test: BenchTest, source: TextSource, rep: int) -> 
             f"{backend.name} re-evaluated the {test.n_depth}-token depth prefix "
             f"({stats.prompt_tokens_evaluated} tokens evaluated): no prefix cache, cannot time pp at depth"
         )
-    if test.n_gen and stats.generated_tokens < test.n_gen + 1:
+    if n_gen and stats.generated_tokens < n_gen + 1:
         raise BackendError(
-            f"generation stopped after {stats.generated_tokens} of {test.n_gen + 1} tokens "
+            f"generation stopped after {stats.generated_tokens} of {n_gen + 1} tokens "
             f"(finish reason {generation.finish_reason})"
         )
     steps = stats.generated_tokens - 1
@@ -124,11 +127,6 @@ def measure(backend: Backend, test: BenchTest, source: TextSource, rep: int) -> 
     )
 
 
-def warmup_test(test: BenchTest) -> BenchTest:
-    """llama-bench warms up with the full prompt and a short generation."""
-    return replace(test, n_gen=min(test.n_gen, 2))
-
-
 def default_threads() -> int:
     import psutil
 
@@ -148,9 +146,8 @@ class Worker:
             if self.backend is None or self.source is None:
                 raise BackendError("sample before load")
             test = BenchTest(**message["test"])
-            if message.get("warmup"):
-                test = warmup_test(test)
-            sample = measure(self.backend, test, self.source, int(message.get("rep", 0)))
+            rep, warmup = int(message.get("rep", 0)), bool(message.get("warmup"))
+            sample = measure(self.backend, test, self.source, rep, warmup=warmup)
             return {"ok": True, "sample": sample.model_dump()}
         raise BackendError(f"unknown op {op!r}")
 

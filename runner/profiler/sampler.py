@@ -29,6 +29,7 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import psutil
 
@@ -79,13 +80,19 @@ class _Footprint:
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
-        self._call = None
+        self._call: Any = None
         if sys.platform == "darwin":
-            path = ctypes.util.find_library("proc") or "/usr/lib/libproc.dylib"
-            try:
-                self._call = ctypes.CDLL(path).proc_pid_rusage
-            except (OSError, AttributeError):
-                self._call = None
+            # libproc's symbols live in libSystem; the dylib path is resolved through the dyld cache
+            for path in (ctypes.util.find_library("proc"), "/usr/lib/libSystem.B.dylib"):
+                try:
+                    call = ctypes.CDLL(path).proc_pid_rusage if path else None
+                except (OSError, AttributeError):
+                    continue
+                if call is not None:
+                    call.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_void_p)
+                    call.restype = ctypes.c_int
+                    self._call = call
+                    break
         self._info = _RusageInfoV0()
 
     def read(self) -> int | None:

@@ -1,0 +1,65 @@
+"""Small pieces of the pipeline: table names from entities, prompt text of schemas, grammar caps."""
+
+from __future__ import annotations
+
+import pytest
+
+from runner.bench.parts import validate_endpoint_plan
+from runner.bench.plan import expect_value, pascal, plural, resource_of
+from runner.bench.schema_doc import describe_schema
+from runner.bench.tools import GRAMMAR_MAX_STRING, _schema, cap_strings, make_tool
+from runner.schemas.tools import tool_schema
+from runner.schemas.validate import validate_part
+
+
+@pytest.mark.parametrize(
+    ("entity", "table"),
+    [("todo", "todos"), ("category", "categories"), ("order_item", "order_items"), ("class", "classes"),
+     ("day", "days"), ("box", "boxes"), ("news", "news"), ("todo_lists", "todo_lists")],
+)  # fmt: skip
+def test_plural(entity: str, table: str) -> None:
+    assert plural(entity) == table
+
+
+def test_names_and_resources() -> None:
+    assert pascal("hr_time_tracking") == "HrTimeTracking"
+    assert resource_of("/todo-lists/{todoListId}/todos") == "todo-lists"
+    assert resource_of("/{id}") == "root"
+
+
+def test_schema_doc_names_recursive_unions_once() -> None:
+    text = describe_schema(tool_schema("test.function"), "TestFunction")
+    assert text.startswith("TestFunction {")
+    assert "statements: Statement[]" in text
+    assert text.count("\nEqualPredicate {") == 1
+    assert len(text) < 9000  # it goes into every test prompt
+
+
+def test_grammar_caps_are_stricter_never_looser() -> None:
+    engine, digest, doc, name = _schema("analyze")
+    assert name == "write_analyze" and len(digest) == 64 and "Actor {" in doc
+    actor = engine["$defs"]["Actor"]["properties"]
+    assert actor["description"]["maxLength"] == GRAMMAR_MAX_STRING
+    assert actor["name"]["maxLength"] == 64  # names keep their pattern and their own cap
+    assert cap_strings({"type": "string", "maxLength": 10}) == {"type": "string", "maxLength": 10}
+    assert cap_strings({"type": "string", "enum": ["a"]}) == {"type": "string", "enum": ["a"]}
+
+
+def test_expect_value_adds_a_placed_error() -> None:
+    tool = make_tool("database.table", lambda data: validate_part("database.table", data))
+    report = tool.validate({"name": "todo", "description": "", "stance": "primary", "foreignKeys": [],
+                            "columns": [], "uniqueIndexes": [], "plainIndexes": []})  # fmt: skip
+    assert report.valid
+    checked = expect_value(report, ("name",), "todos", "the planned table name")
+    assert not checked.valid and checked.errors[-1].path == "$input.name"
+    assert "'todos'" in checked.feedback_text()
+
+
+def test_endpoint_plan_rejects_duplicates() -> None:
+    entry = {"method": "get", "path": "/todos", "purpose": "list"}
+    report = validate_endpoint_plan({"endpoints": [entry, entry]})
+    assert not report.valid and report.errors[0].path == "$input.endpoints[1].path"
+    assert validate_endpoint_plan({"endpoints": [entry]}).valid
+    assert not validate_endpoint_plan(
+        {"endpoints": [{"method": "get", "path": "todos", "purpose": ""}]}
+    ).valid
