@@ -1,11 +1,13 @@
 """Profiler overhead: decode tokens/s with the memory sampler on versus off, on the default model.
 
-    python scripts/bench_profiler.py [--reps 5] [--tokens 128] [--period 0.01] [--threads N] [--json]
+    python scripts/bench_profiler.py [--reps 5] [--tokens 128] [--period 0.01] [--threads N] [--sampler-thread] [--json]
     python scripts/bench_profiler.py --vs-raw [-p 512] [-n 128]   # also: `lapbench bench` vs raw llama-cpp-python
 
 One warm-up, then `--reps` repetitions of each, interleaved (off on, on off, off on, ...) so that machine
-noise and order effects hit both. Decode t/s is GenerationStats.generation_tps (inter-token time only). Goal: ratio on/off within
-1% of 1.0. `--json` prints {"on_tps", "off_tps", "ratio", ...} with the raw samples.
+noise and order effects hit both. Decode t/s is GenerationStats.generation_tps (inter-token time only).
+Goal: ratio on/off within 1% of 1.0. `--json` prints {"on_tps", "off_tps", "ratio", ...} with the raw
+samples. "On" is the sampler as runs use it (on Linux: no thread, the kernel's high-water mark);
+`--sampler-thread` measures the 10 ms sampling thread itself.
 
 `--vs-raw` adds the bench's own comparison: pp<p> and tg<n> measured the way `lapbench bench` does
 (runner.profiler.bench_worker.measure through the llama-cpp backend) against a raw llama-cpp-python loop
@@ -19,6 +21,7 @@ import argparse
 import json
 import random
 import statistics
+import sys
 import time
 from typing import Any
 
@@ -32,11 +35,11 @@ from runner.setup_models import default_model_path
 PROMPT = "Once upon a time, in a small village by the sea, there lived an old fisherman who"
 
 
-def _decode_tps(backend: Backend, tokens: int, period: float | None) -> float:
+def _decode_tps(backend: Backend, tokens: int, period: float | None, thread: bool | None = None) -> float:
     request = GenerationRequest(prompt=PROMPT, max_tokens=tokens + 1, ignore_eos=True)
     if period is None:
         return backend.generate(request).stats.generation_tps
-    with MemorySampler(period):
+    with MemorySampler(period, thread=thread):
         return backend.generate(request).stats.generation_tps
 
 
@@ -48,20 +51,23 @@ def _summary(samples: list[float]) -> dict[str, Any]:
     }
 
 
-def sampler_overhead(backend: Backend, reps: int, tokens: int, period: float) -> dict[str, Any]:
+def sampler_overhead(
+    backend: Backend, reps: int, tokens: int, period: float, thread: bool | None = None
+) -> dict[str, Any]:
     _decode_tps(backend, tokens, None)
     on: list[float] = []
     off: list[float] = []
     for rep in range(reps):
         # off-on, then on-off: neither setting always runs first (ABBA cancels order effects)
         for sampled in (False, True) if rep % 2 == 0 else (True, False):
-            (on if sampled else off).append(_decode_tps(backend, tokens, period if sampled else None))
+            (on if sampled else off).append(_decode_tps(backend, tokens, period if sampled else None, thread))
     on_tps, off_tps = statistics.fmean(on), statistics.fmean(off)
     return {
         "on_tps": on_tps,
         "off_tps": off_tps,
         "ratio": on_tps / off_tps if off_tps else 0.0,
         "period_s": period,
+        "sampler_thread": thread if thread is not None else not sys.platform.startswith("linux"),
         "tokens": tokens,
         "on": _summary(on),
         "off": _summary(off),
@@ -135,6 +141,12 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=128, help="decode steps per repetition")
     parser.add_argument("--period", type=float, default=0.01, help="sampler period in seconds")
     parser.add_argument("--threads", type=int, default=0, help="default: physical cores")
+    parser.add_argument(
+        "--sampler-thread",
+        action="store_true",
+        help="force the sampling thread (default: as runs use it, i.e. none on Linux where the kernel "
+        "high-water mark is exact)",
+    )
     parser.add_argument("--vs-raw", action="store_true", help="also compare bench pp/tg with a raw loop")
     parser.add_argument("-p", type=int, default=512)
     parser.add_argument("-n", type=int, default=128)
@@ -145,7 +157,9 @@ def main() -> None:
     threads = args.threads or default_threads()
     backend = create_backend("llama-cpp")
     backend.load(LoadConfig(model=model, n_ctx=max(1024, args.p + args.n + 64), n_threads=threads))
-    result = sampler_overhead(backend, args.reps, args.tokens, args.period)
+    result = sampler_overhead(
+        backend, args.reps, args.tokens, args.period, True if args.sampler_thread else None
+    )
     result["threads"] = threads
     if args.vs_raw:
         result["vs_raw"] = bench_vs_raw(backend, model, threads, args.reps, args.p, args.n)

@@ -218,7 +218,9 @@ def test_constrained_call_returns_a_schema_valid_ast(backend: Backend) -> None:
 
 def test_unknown_grammar_engine_is_refused(backend: Backend) -> None:
     if backend.capabilities.native_tool_calls:
-        pytest.skip("HTTP servers apply their own constraint machinery; there is no engine to choose")
+        # HTTP servers apply their own constraint machinery: no engine is offered to choose from.
+        assert backend.capabilities.grammar_engines == ()
+        return
     constraint = Constraint(json_schema=PICK.json_schema, name="pick", engine="no-such-engine")
     with pytest.raises(UnsupportedCapability):
         backend.generate(GenerationRequest(messages=QUESTION, max_tokens=4, constraint=constraint))

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from backends.fake import FakeBackend
@@ -101,3 +102,13 @@ def test_score_detects_the_phase_and_scores_its_axis(tmp_path: Path) -> None:
     assert json.loads(bad.stdout)["points"] == 0.0
     unknown = runner.invoke(app, ["score", str(write(tmp_path, "x.json", {"hello": 1}))])
     assert unknown.exit_code == 2 and "--phase" in unknown.output
+
+
+@pytest.mark.model
+def test_run_refuses_a_model_that_does_not_fit(smollm2_gguf: Path, tmp_path: Path) -> None:
+    done = runner.invoke(
+        app, ["run", str(smollm2_gguf), "--ctx", str(2**24), "--results", str(tmp_path / "r.db")]
+    )
+    assert done.exit_code == 2, done.output
+    assert "--force" in done.output and "GiB" in done.output
+    assert not (tmp_path / "r.db").exists()  # refused before a run was created

@@ -46,7 +46,10 @@ COMPONENT_FIELDS = {
 
 
 def _task(request: GenerationRequest) -> str:
-    return request.messages[1].content
+    """The original request (a retry appends feedback after RETRY_HEADER)."""
+    from runner.bench.harness import RETRY_HEADER
+
+    return request.messages[1].content.split(RETRY_HEADER, 1)[0]
 
 
 def _block(prompt: str, title: str) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from runner.bench.harness import FEEDBACK_MAX_CHARS, MAX_LISTED_ERRORS, bounded_feedback
 from runner.bench.parts import validate_endpoint_plan
 from runner.bench.plan import expect_value, pascal, plural, resource_of
 from runner.bench.schema_doc import describe_schema
@@ -63,3 +64,16 @@ def test_endpoint_plan_rejects_duplicates() -> None:
     assert not validate_endpoint_plan(
         {"endpoints": [{"method": "get", "path": "todos", "purpose": ""}]}
     ).valid
+
+
+def test_feedback_stays_bounded_when_a_mistake_repeats() -> None:
+    column = {"name": "x", "type": "string", "nullable": False, "description": "d" * 100}
+    table = {"name": "things", "description": "", "stance": "primary", "foreignKeys": [],
+             "columns": [column] * 40, "uniqueIndexes": [], "plainIndexes": []}  # fmt: skip
+    report = validate_part("database.table", table)
+    assert len(report.errors) == 39 and len(report.feedback_text(collapse_valid=True)) > FEEDBACK_MAX_CHARS
+    text = bounded_feedback(report)
+    assert len(text) < FEEDBACK_MAX_CHARS and "$input.columns[1].name" in text
+    assert f"and {39 - MAX_LISTED_ERRORS} more" in text
+    small = validate_part("database.table", {**table, "columns": [column] * 2})
+    assert bounded_feedback(small) == small.feedback_text(collapse_valid=True)

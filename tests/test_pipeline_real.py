@@ -28,6 +28,7 @@ def test_smoke_suite_on_the_default_model(smollm2_gguf: Path, tmp_path: Path) ->
         suite="smoke",
         retries=1,
         n_threads=1,
+        max_tokens=256,  # a couple of minutes on CI; the run's shape is what is tested
     )
     path = tmp_path / "results.sqlite"
     run_id = start_run(config, suite_projects("smoke"), path)

@@ -40,6 +40,18 @@ def test_sampler_records_the_peak_of_an_allocation() -> None:
     assert sampler.peak_rss >= sampler.start_rss + 60 * MiB
 
 
+def test_sampler_thread_takes_periodic_readings() -> None:
+    import time
+
+    with MemorySampler(period_s=0.005, thread=True) as sampler:
+        block = bytearray(32 * MiB)
+        time.sleep(0.1)
+        del block
+    assert sampler.threaded
+    assert sampler.samples > 5  # entry, exit and the thread's readings
+    assert sampler.peak_rss >= sampler.start_rss + 30 * MiB
+
+
 def test_nested_samplers_both_see_the_peak() -> None:
     with MemorySampler() as outer:
         with MemorySampler() as inner:

@@ -6,8 +6,10 @@ validators — even under a grammar, never failing open — and recorded. A fail
 the model's own arguments, every error placed at its path, plus a summary of earlier failures, and the
 model tries again until the retry budget is spent.
 
-To keep small contexts workable the conversation does not grow with every retry: an attempt sees the
-original request, its previous answer and the feedback on it (earlier failures only as a summary).
+To keep small contexts workable the conversation does not grow with every retry: a retry is one user
+message, the original request followed by the feedback on the previous answer (which already shows that
+answer, annotated; earlier failures only as a summary). The original request stays the prompt's prefix,
+so the backend's prompt cache serves it again. Feedback too long for a small context is cut to a list.
 
 Resume: attempts whose deterministic key is already stored are replayed from the store instead of being
 generated again; replay re-validates the stored text, which is pure, so the run continues exactly where it
@@ -28,6 +30,11 @@ from runner.profiler import profiled_generate
 from runner.schemas.report import ValidationReport, summarize_failures, unplaced
 
 Mode = Literal["grammar", "free"]
+RETRY_HEADER = "Your previous call of this tool failed validation. Feedback:"
+FEEDBACK_MAX_CHARS = 6000
+"""Longer feedback (a model that repeated one mistake many times) falls back to a list of errors: the
+prompt must stay well inside small contexts."""
+MAX_LISTED_ERRORS = 12
 Parser = Callable[[str], Any]
 """Raw text -> JSON value; raises ValueError when nothing usable is in the text."""
 
@@ -108,15 +115,16 @@ class Harness:
     def call(self, site: CallSite, tool: ToolSpec, system: str, user: str) -> ToolResult:
         reports: list[ValidationReport] = []
         attempts: list[CallAttempt] = []
-        previous: tuple[str, str] | None = None  # (raw output, feedback) of the last failed attempt
+        previous: str | None = None  # feedback on the last failed attempt
         data: Any = None
         for attempt in range(self.options.retries + 1):
-            messages = [Message("system", system), Message("user", user)]
+            request = user
             if previous is not None:
-                feedback = previous[1]
+                feedback = previous
                 if len(reports) > 1:
                     feedback += "\n\n" + summarize_failures(reports[:-1])
-                messages += [Message("assistant", previous[0]), Message("user", feedback)]
+                request = f"{user}\n\n{RETRY_HEADER}\n{feedback}"
+            messages = [Message("system", system), Message("user", request)]
             stored = self.replay.get(site.key(attempt))
             if stored is not None:  # finished before an interruption: replay, do not generate again
                 call = stored
@@ -140,7 +148,7 @@ class Harness:
             reports.append(report)
             if report.valid:
                 return ToolResult(site, True, data, report, tuple(attempts), self.options.retries)
-            previous = (call.raw_output, call.feedback)
+            previous = call.feedback
         return ToolResult(site, False, data, reports[-1], tuple(attempts), self.options.retries)
 
     def _generate(
@@ -198,7 +206,7 @@ class Harness:
             raw_output=generation.text,
             valid=report.valid,
             errors=tuple(e.as_json() for e in report.errors),
-            feedback="" if report.valid else report.feedback_text(collapse_valid=True),
+            feedback="" if report.valid else bounded_feedback(report),
             finish_reason=generation.finish_reason,
             constrained=generation.constrained,
             engine=generation.engine,
@@ -211,3 +219,20 @@ class Harness:
 
 def _generated(call: CallAttempt) -> int:
     return int(call.measures.get("generated_tokens") or 0)
+
+
+def bounded_feedback(report: ValidationReport) -> str:
+    """The report's feedback (the model's own JSON with every error at its place), or, when that is too
+    long for a small context, the first errors one per line."""
+    text = report.feedback_text(collapse_valid=True)
+    if len(text) <= FEEDBACK_MAX_CHARS:
+        return text
+    errors = report.errors
+    lines = [
+        f"Your {report.phase} arguments have {len(errors)} errors. Fix each one and call the tool again "
+        "with the complete corrected arguments. The first ones:"
+    ]
+    lines += [f"- {e.one_line()}"[:300] for e in errors[:MAX_LISTED_ERRORS]]
+    if len(errors) > MAX_LISTED_ERRORS:
+        lines.append(f"- … and {len(errors) - MAX_LISTED_ERRORS} more")
+    return "\n".join(lines)

@@ -79,10 +79,9 @@ class ProjectPipeline:
 
     def run(self) -> ProjectOutcome:
         analyze = self._analyze()
-        database = self._database(analyze.document if isinstance(analyze.document, AnalyzeDocument) else None)
-        interface = self._interface(
-            analyze.document if isinstance(analyze.document, AnalyzeDocument) else None
-        )
+        analysis = analyze.document if isinstance(analyze.document, AnalyzeDocument) else None
+        database = self._database(analysis)
+        interface = self._interface(analysis)
         tests = self._tests()
         return ProjectOutcome(
             self.project, self.repeat, {o.phase: o for o in (analyze, database, interface, tests)}

@@ -97,7 +97,7 @@ class RunProgress:
 def score_tables(record: RunRecord) -> list[Table]:
     ci = record.repeats > 1
     head = f"{record.model} · {record.backend} · {record.suite} · {record.mode}"
-    axes = Table(title=f"lapbench score {format_interval(record.score_ci)} / 100  ({head})")
+    axes = Table(title=f"lapbench score {format_interval(record.score_ci)} / 100", caption=head)
     axes.add_column("axis / dimension")
     axes.add_column("points", justify="right")
     axes.add_column("max", justify="right")
@@ -112,7 +112,8 @@ def score_tables(record: RunRecord) -> list[Table]:
     phases = Table(
         title=f"phases · {record.wall_seconds:.0f} s wall · run {record.run_id}", caption=cost_line(record)
     )
-    for column in ("phase", "status", "tool calls", "valid", "generations", "retries", "first try", "tokens"):
+    # calls: tool calls (each with its own retry budget); gens: generations (first tries + retries)
+    for column in ("phase", "status", "calls", "valid", "gens", "retries", "1st try", "tokens"):
         phases.add_column(column, justify="left" if column in ("phase", "status") else "right")
     for name, p in record.phases.items():
         phases.add_row(

@@ -104,7 +104,13 @@ def _load_backend(config: RunConfig, create: Callable[[str], Backend]) -> tuple[
         )
     except BackendError as err:
         raise LapbenchError(str(err), hint="check the model path and --backend") from None
-    if config.mode == "grammar" and config.engine not in backend.capabilities.grammar_engines:
+    capabilities = backend.capabilities
+    # an HTTP server takes the schema as a forced tool call; whether it enforced it is in Generation.constrained
+    if (
+        config.mode == "grammar"
+        and config.engine not in capabilities.grammar_engines
+        and not capabilities.native_tool_calls
+    ):
         backend.close()
         engines = ", ".join(backend.capabilities.grammar_engines) or "none"
         raise ConfigError(

@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
         catalog: Path | None = typer.Option(None, "--catalog", help="A models.toml other than the default."),
         as_json: bool = typer.Option(False, "--json", help="Print every entry with its sources as JSON."),
     ) -> None:
-        """List the catalog (models.toml) and mark the quant files present locally."""
+        """List the catalog (models.toml) and mark the quant files present locally (`--json` gives their paths)."""
         rows = catalog_rows(load_catalog(catalog), extra_dirs=models_dir)
         if as_json:
             typer.echo(json.dumps(rows, indent=2))
@@ -29,7 +29,8 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         table = Table(title="lapbench catalog")
-        for column in ("id", "family", "params", "arch", "quant", "size", "local"):
+        table.add_column("id", no_wrap=True)
+        for column in ("family", "params", "arch", "quant", "size", "local"):
             table.add_column(column)
         for row in rows:
             params = row["params"]["total"]
@@ -37,19 +38,20 @@ def register(app: typer.Typer) -> None:
                 table.add_row(
                     row["id"],
                     row["family"],
-                    _human(params["value"] if params else None, "") if params else "?",
+                    _human(params["value"], "", billions="B") if params else "?",
                     row["arch"].get("gguf_arch") or "?",
                     quant["name"] if quant else "-",
                     _human(quant["size_bytes"]["value"], "B") if quant and quant["size_bytes"] else "?",
-                    quant["local_path"] or "" if quant else "",
+                    "yes" if quant and quant["local_path"] else "",
                 )
         Console().print(table)
 
 
-def _human(value: float | None, unit: str) -> str:
+def _human(value: float | None, unit: str, billions: str = "G") -> str:
+    """Bytes read 98.4MB / 16.7GB; parameter counts 134.5M / 27.0B."""
     if value is None:
         return "?"
-    for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+    for scale, suffix in ((1e12, "T"), (1e9, billions), (1e6, "M"), (1e3, "k")):
         if value >= scale:
             return f"{value / scale:.1f}{suffix}{unit}"
     return f"{value:.0f}{unit}"

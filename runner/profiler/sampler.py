@@ -8,15 +8,19 @@ Usage::
     sampler.peak_footprint                    # bytes on macOS (physical footprint), else None
 
 Two sources are combined, because a sampler alone can miss a short spike between two samples:
-- a daemon thread that reads the resident set size (/proc/<pid>/statm, else psutil) every `period_s` seconds — and on macOS the
-  physical footprint (`proc_pid_rusage`), which is what counts against unified memory;
+- a daemon thread that reads the resident set size (/proc/<pid>/statm, else psutil) every `period_s`
+  seconds — and on macOS the physical footprint (`proc_pid_rusage`), which is what counts against unified
+  memory;
 - on Linux, the kernel's exact high-water mark (VmHWM in /proc/self/status), reset on entry by writing
   "5" to /proc/self/clear_refs. That reset is process-wide, so before resetting, the current high-water
   mark is folded into every sampler still open: nested samplers (a load inside a run, a call inside a
   phase) stay correct.
 
-Each wake-up costs about 50-100 µs of CPU on a virtual machine (a few µs of that is the reading), so
-at 10 ms the thread uses about 0.5-1% of one core; scripts/bench_profiler.py measures the effect on decode.
+By default (`thread=None`) the thread runs only where the kernel's high-water mark is not available: on
+Linux the kernel figure is exact and free, while each wake-up of a Python thread costs about 50-100 µs of
+CPU on a virtual machine and, when the machine is busy, can hold the GIL the decode loop is waiting for
+(scripts/bench_profiler.py measured 1-4% slower decode with a 10 ms thread on a loaded 2-core VM).
+`thread=True` forces the thread (a time series, or a check of the kernel figure).
 """
 
 from __future__ import annotations
@@ -134,7 +138,12 @@ class MemorySampler:
     """Context manager recording the peak RSS (and macOS footprint) of a process; see the module docstring."""
 
     def __init__(
-        self, period_s: float = 0.01, *, pid: int | None = None, use_kernel_peak: bool = True
+        self,
+        period_s: float = 0.01,
+        *,
+        pid: int | None = None,
+        use_kernel_peak: bool = True,
+        thread: bool | None = None,
     ) -> None:
         if period_s <= 0:
             raise ValueError(f"period_s must be positive, got {period_s}")
@@ -146,6 +155,10 @@ class MemorySampler:
         self._footprint = _Footprint(self.pid)
         self._running = False
         self._thread: threading.Thread | None = None
+        self.thread = thread
+        """True: always sample on a thread; False: never (readings at entry and exit only); None (default):
+        a thread unless the kernel's exact high-water mark is available (Linux), where it adds nothing."""
+        self.threaded = False
         self.peak_rss = 0
         """Highest resident set size in bytes (sampled, and on Linux the kernel's exact high-water mark)."""
         self.peak_footprint: int | None = None
@@ -190,9 +203,11 @@ class MemorySampler:
         self._rss = _Rss(self.pid)
         self.sample()
         self.start_rss = self.peak_rss
-        self._running = True
-        self._thread = threading.Thread(target=self._run, name="lapbench-memory-sampler", daemon=True)
-        self._thread.start()
+        self.threaded = self.thread if self.thread is not None else not self._kernel_peak_valid
+        if self.threaded:
+            self._running = True
+            self._thread = threading.Thread(target=self._run, name="lapbench-memory-sampler", daemon=True)
+            self._thread.start()
         return self
 
     def __exit__(
