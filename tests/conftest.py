@@ -13,9 +13,9 @@ from pathlib import Path
 # Hypothesis keeps its example database in the working directory unless told otherwise.
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", tempfile.mkdtemp(prefix="lapbench-hypothesis-"))
 
-import pytest  # noqa: E402
+import pytest
 
-from runner import paths  # noqa: E402
+from runner import paths
 
 # Resolved once, before any test overrides the environment.
 MODELS_DIR = paths.models_dir()

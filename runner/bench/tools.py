@@ -31,11 +31,11 @@ MAX_TOKENS: dict[str, int] = {
 GRAMMAR_DEPTH = 6
 # Longest list the grammar allows (the schemas allow more): a model repeating list items has to close the
 # list and finish instead of running into the token budget.
-GRAMMAR_MAX_ITEMS: dict[str, int] = {"analyze": 32, ENDPOINT_PLAN: 40}
-GRAMMAR_MAX_ITEMS_DEFAULT = 16
+GRAMMAR_MAX_ITEMS: dict[str, int] = {"analyze": 12, ENDPOINT_PLAN: 24}
+GRAMMAR_MAX_ITEMS_DEFAULT = 8
 # Longest free-text string the grammar allows (the schemas allow 800 characters): small models otherwise
 # repeat one sentence until the token budget runs out.
-GRAMMAR_MAX_STRING = 120
+GRAMMAR_MAX_STRING = 80
 
 
 def cap_strings(node: Any, limit: int = GRAMMAR_MAX_STRING) -> Any:

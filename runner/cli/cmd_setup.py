@@ -13,7 +13,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def setup(
         test_models: bool = typer.Option(
-            False, "--test-models", help="Also fetch Gemma-3-270M and convert the default model to MLX (for the tests)."
+            False,
+            "--test-models",
+            help="Also fetch Gemma-3-270M and convert the default model to MLX (for the tests).",
         ),
         as_json: bool = typer.Option(False, "--json", help="Print the installed paths as JSON."),
     ) -> None:

@@ -69,19 +69,26 @@ def pareto_plot(views: Sequence[RunView], metric: str) -> str | None:
     if not points:
         return None
     plt = _pyplot()
+    colors = {v.run_id: f"C{i}" for i, v in enumerate(views)}  # the same run has the same colour everywhere
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for x, v in points:
+    for i, (x, v) in enumerate(sorted(points, key=lambda p: (p[0], p[1].record.score))):
         err = v.record.score_ci.half_width or 0.0
-        ax.errorbar([x], [v.record.score], yerr=[err], fmt="o", capsize=4, markersize=7)
-        ax.annotate(f"{v.label}\n{v.quant}", (x, v.record.score), xytext=(6, 4), textcoords="offset points",
+        ax.errorbar(
+            [x], [v.record.score], yerr=[err], fmt="o", capsize=4, markersize=7, color=colors[v.run_id]
+        )
+        # Alternate label sides so that runs with nearly equal cost do not print over each other.
+        offset = (6, 6) if i % 2 == 0 else (6, -16)
+        ax.annotate(f"{v.label} · {v.quant}", (x, v.record.score), xytext=offset, textcoords="offset points",
                     fontsize=8)  # fmt: skip
     front = pareto_front([(x, v.record.score) for x, v in points])
     if len(front) > 1:
         ax.plot([p[0] for p in front], [p[1] for p in front], "--", color="gray", label="Pareto front")
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="upper left", fontsize=8)
     xs = [x for x, _ in points]
-    ax.set_xlim(0, max(xs) * 1.35 + 1e-9)
-    ax.set_ylim(0, 100)
+    ax.set_xlim(0, max(xs) * 1.6 + 1e-9)
+    # Zoom on the scores present (small models score low), never beyond the 0-100 scale.
+    top = max(v.record.score + (v.record.score_ci.half_width or 0.0) for _, v in points)
+    ax.set_ylim(0, min(100.0, max(10.0, top * 1.3)))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("score (of 100)")
     ax.set_title(title)
