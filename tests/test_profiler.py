@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import mmap
 import statistics
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -31,10 +32,20 @@ from runner.profiler.bench_runner import WorkerHandle
 MiB = 1024 * 1024
 
 
+def _resident_block(size: int) -> mmap.mmap:
+    """Fresh anonymous memory with every page written, so it is resident for sure (a zero-filled
+    bytearray can come from calloc'd pages the kernel never maps in, or reuse heap already counted)."""
+    block = mmap.mmap(-1, size)
+    page = mmap.PAGESIZE
+    for offset in range(0, size, page):
+        block[offset] = 1
+    return block
+
+
 def test_sampler_records_the_peak_of_an_allocation() -> None:
     with MemorySampler(period_s=0.005) as sampler:
-        block = bytearray(64 * MiB)  # zero-filled, so every page is resident
-        del block
+        block = _resident_block(64 * MiB)
+        block.close()
     assert sampler.samples >= 2
     assert sampler.start_rss > 0
     assert sampler.peak_rss >= sampler.start_rss + 60 * MiB
@@ -44,9 +55,9 @@ def test_sampler_thread_takes_periodic_readings() -> None:
     import time
 
     with MemorySampler(period_s=0.005, thread=True) as sampler:
-        block = bytearray(32 * MiB)
+        block = _resident_block(32 * MiB)
         time.sleep(0.1)
-        del block
+        block.close()
     assert sampler.threaded
     assert sampler.samples > 5  # entry, exit and the thread's readings
     assert sampler.peak_rss >= sampler.start_rss + 30 * MiB
@@ -55,10 +66,10 @@ def test_sampler_thread_takes_periodic_readings() -> None:
 def test_nested_samplers_both_see_the_peak() -> None:
     with MemorySampler() as outer:
         with MemorySampler() as inner:
-            block = bytearray(48 * MiB)
-            del block
-        block = bytearray(8 * MiB)
-        del block
+            block = _resident_block(48 * MiB)
+            block.close()
+        block = _resident_block(8 * MiB)
+        block.close()
     assert inner.peak_rss >= inner.start_rss + 40 * MiB
     assert outer.peak_rss >= inner.peak_rss - MiB
 
