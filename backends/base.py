@@ -139,6 +139,32 @@ class GenerationStats:
     peak_memory_bytes: int | None = None
     token_times: tuple[float, ...] = ()
 
+    @classmethod
+    def from_token_times(
+        cls,
+        *,
+        prompt_tokens: int,
+        prompt_tokens_evaluated: int,
+        prompt_seconds: float,
+        token_times: tuple[float, ...],
+        forced_tokens: int = 0,
+        mask_seconds: float = 0.0,
+        peak_memory_bytes: int | None = None,
+    ) -> GenerationStats:
+        """Stats of a decode loop that timestamped every token (TTFT and decode time follow from them)."""
+        return cls(
+            prompt_tokens=prompt_tokens,
+            prompt_tokens_evaluated=prompt_tokens_evaluated,
+            prompt_seconds=prompt_seconds,
+            time_to_first_token=token_times[0] if token_times else prompt_seconds,
+            generated_tokens=len(token_times),
+            generation_seconds=token_times[-1] - token_times[0] if token_times else 0.0,
+            forced_tokens=forced_tokens,
+            mask_seconds=mask_seconds,
+            peak_memory_bytes=peak_memory_bytes,
+            token_times=token_times,
+        )
+
     @property
     def prompt_tps(self) -> float:
         return self.prompt_tokens_evaluated / self.prompt_seconds if self.prompt_seconds > 0 else 0.0

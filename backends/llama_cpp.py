@@ -335,18 +335,14 @@ class LlamaCppBackend:
             "eval_ms": perf.t_eval_ms,
             "n_eval": perf.n_eval,
         }
-        times = result.token_times
-        stats = GenerationStats(
+        stats = GenerationStats.from_token_times(
             prompt_tokens=len(prompt),
             prompt_tokens_evaluated=len(prompt) - kept,
             prompt_seconds=prompt_seconds,
-            time_to_first_token=times[0] if times else prompt_seconds,
-            generated_tokens=len(result.tokens),
-            generation_seconds=times[-1] - times[0] if times else 0.0,
+            token_times=tuple(result.token_times),
             forced_tokens=result.forced_tokens,
             mask_seconds=sum(result.grammar_seconds),
             peak_memory_bytes=self._peak_bytes(),
-            token_times=tuple(times),
         )
         return Generation(
             text=result.text,

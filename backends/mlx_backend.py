@@ -152,18 +152,14 @@ class MlxBackend:
                 self.eos_token_ids,
             )
         self._cached_tokens = (prompt + run.fed)[: cache[0].offset] if cache else []
-        times = tuple(run.token_times)
-        stats = GenerationStats(
+        stats = GenerationStats.from_token_times(
             prompt_tokens=len(prompt),
             prompt_tokens_evaluated=len(prompt) - reused,
             prompt_seconds=prompt_seconds,
-            time_to_first_token=times[0] if times else prompt_seconds,
-            generated_tokens=len(run.tokens),
-            generation_seconds=times[-1] - times[0] if times else 0.0,
+            token_times=tuple(run.token_times),
             forced_tokens=run.forced_tokens,
             mask_seconds=run.mask_seconds,
             peak_memory_bytes=int(mx.get_peak_memory()),
-            token_times=times,
         )
         text = run.text if run.text is not None else self.detokenize(run.tokens)
         finish: FinishReason = run.finish_reason

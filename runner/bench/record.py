@@ -12,26 +12,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runner.profiler.profile import CALL_COLUMNS
+
 PhaseStatus = Literal["ok", "failed", "partial", "skipped"]
 RunStatus = Literal["running", "interrupted", "finished", "failed"]
 PHASE_NAMES = ("analyze", "database", "interface", "test")
 
-PROFILER_COLUMNS = (
-    "prompt_tokens",
-    "prompt_tokens_evaluated",
-    "generated_tokens",
-    "forced_tokens",
-    "prompt_seconds",
-    "ttft_seconds",
-    "generation_seconds",
-    "mask_seconds",
-    "prompt_tps",
-    "generation_tps",
-    "peak_rss_bytes",
-    "backend_peak_bytes",
-    "itl_p50_ms",
-    "itl_p99_ms",
-)
+PROFILER_COLUMNS = CALL_COLUMNS  # the profiler defines the per-call measurement columns
 """Per-call measurement columns shared with the profiler (contract); None where not measured."""
 
 
