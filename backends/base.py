@@ -45,7 +45,7 @@ class ModelLoadError(BackendError):
 
 
 class UnsupportedCapability(BackendError):
-    """The caller asked for a feature (a grammar engine, streaming, ...) that this backend lacks."""
+    """The caller asked for a feature (e.g. a grammar engine) that this backend lacks."""
 
 
 class ConstraintCompileError(BackendError):
@@ -68,13 +68,17 @@ class Capabilities:
     grammar_engines: tuple[str, ...] = ()
     """Engines that enforce a constraint while decoding on this backend (e.g. "llguidance", "gbnf")."""
     jump_forward: bool = False
+    """A constraint's forced tokens are appended without sampling (`GenerationStats.forced_tokens`)."""
     native_tool_calls: bool = False
     """The server takes `tools` + forced `tool_choice` itself (OpenAI-compatible HTTP)."""
-    streaming: bool = False
     prefix_cache: bool = False
-    chat_template: bool = True
+    """A prompt that repeats the previous call's prefix evaluates only the new suffix."""
     token_level: bool = True
-    """tokenize/detokenize reflect the real model vocabulary."""
+    """`Generation.tokens` are the ids the model generated, one per generated token, and `on_token` receives
+    exactly those ids. False over HTTP: the server sends text, and its ids come from tokenizing it afterwards."""
+    parallel_calls: bool = False
+    """`generate` may be called from several threads at once (a server queues the requests or serves them in
+    parallel slots). A model loaded in this process serves one call at a time."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,8 @@ class Generation:
     """True only when the constraint was enforced while decoding (not merely validated afterwards)."""
     stats: GenerationStats
     engine: str | None = None
+    """What enforced the constraint: a grammar engine ("llguidance", "gbnf"), or on an HTTP server how it was
+    asked ("server:json_schema", "server:json_object", "server:ollama", "server:tool"); None when nothing did."""
     error: str | None = None
 
 

@@ -14,7 +14,8 @@ Replies (`Reply`) are consumed in order, one per `generate` call:
   (e.g. echo the prompt, or answer differently on a retry).
 More replies can be queued later with `fake.script(...)`, or through `LoadConfig.options["replies"]`
 (a list of strings) when the backend was made by `registry.create_backend("fake")`. An empty queue raises
-`BackendError`, so a test that makes more calls than it scripted fails loudly.
+`BackendError`, so a test that makes more calls than it scripted fails loudly — unless a `responder`
+(`LoadConfig.options["responder"]`, a callable like a reply) answers every call the queue does not.
 
 Tokens: a deterministic word-level tokenizer. A token is a run of word characters or one other
 character, each with the whitespace before it (" the", " {", "\\n"), close to how BPE vocabularies split
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -56,6 +58,7 @@ from backends.base import (
     TokenCallback,
     UnsupportedCapability,
 )
+from backends.grammar import ENGINE_NAMES
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,6 @@ Reply = str | FakeReply | Callable[[GenerationRequest], "str | FakeReply"]
 ConstraintMode = Literal["ignore", "enforce"]
 
 _TOKEN = re.compile(r"\s*(?:\w+|[^\w\s])|\s+")
-ENFORCED_ENGINES = ("llguidance", "gbnf")
 
 
 def render_chat(request: GenerationRequest) -> str:
@@ -96,9 +98,11 @@ class FakeBackend:
     ) -> None:
         self.constraint_mode: ConstraintMode = constraint_mode
         self.capabilities = Capabilities(
-            grammar_engines=ENFORCED_ENGINES if constraint_mode == "enforce" else (),
+            grammar_engines=ENGINE_NAMES if constraint_mode == "enforce" else (),
             prefix_cache=True,
+            parallel_calls=True,  # calls are served one at a time, under the lock
         )
+        self._lock = threading.RLock()  # the vocabulary, the queue and the prompt cache are shared
         self.prefill_seconds_per_token = prefill_seconds_per_token
         self.seconds_per_token = seconds_per_token
         self.peak_memory_bytes = peak_memory_bytes
@@ -112,6 +116,7 @@ class FakeBackend:
         self._vocab: dict[str, int] = {}
         self._pieces: list[str] = []
         self._last_prompt: list[int] = []
+        self._responder: Reply | None = None
 
     def script(self, *replies: Reply) -> None:
         """Queue more replies after the ones already waiting."""
@@ -125,8 +130,13 @@ class FakeBackend:
     def load(self, config: LoadConfig) -> None:
         self.config = config
         self.script(*config.options.get("replies", ()))
+        self._responder = config.options.get("responder")
 
     def tokenize(self, text: str, *, add_special: bool = False) -> list[int]:
+        with self._lock:
+            return self._tokenize(text)
+
+    def _tokenize(self, text: str) -> list[int]:
         ids = []
         for piece in _TOKEN.findall(text):
             token = self._vocab.get(piece)
@@ -143,15 +153,21 @@ class FakeBackend:
             raise BackendError(f"fake backend: unknown token id in {list(tokens)}") from err
 
     def generate(self, request: GenerationRequest, on_token: TokenCallback | None = None) -> Generation:
+        with self._lock:
+            return self._generate(request, on_token)
+
+    def _generate(self, request: GenerationRequest, on_token: TokenCallback | None) -> Generation:
         if self.closed:
             raise BackendError("fake backend: generate() after close()")
+        if not self._queue and self._responder is not None:
+            self._queue.append(self._responder)
         if not self._queue:
             raise BackendError(f"fake backend: no scripted reply left for request #{len(self.requests) + 1}")
         constraint = request.constraint
         if (
             self.constraint_mode == "enforce"
             and constraint is not None
-            and constraint.engine not in ENFORCED_ENGINES
+            and constraint.engine not in ENGINE_NAMES
         ):
             raise UnsupportedCapability(f"fake backend: no grammar engine {constraint.engine!r}")
         self.requests.append(request)

@@ -1,6 +1,6 @@
 """Backends by name, imported only when chosen.
 
-The runner never imports a backend module directly: `create_backend("mlx")` imports `backends.mlx_backend`
+The runner never imports a backend module directly: `create_backend("mlx")` imports `backends.mlx.backend`
 at that moment, so `lapbench --help` stays fast and a machine without mlx can still run llama.cpp. A backend
 whose package is missing raises `BackendUnavailable` with a one-line install hint instead of an ImportError.
 """
@@ -12,18 +12,19 @@ import re
 from pathlib import Path
 
 from backends.base import Backend, BackendError, BackendUnavailable
+from backends.mlx import is_mlx_folder
 
 BACKENDS: dict[str, str] = {
-    "llama-cpp": "backends.llama_cpp:LlamaCppBackend",
-    "mlx": "backends.mlx_backend:MlxBackend",
-    "openai": "backends.openai_http:OpenAIHttpBackend",
+    "llama-cpp": "backends.llama_cpp.backend:LlamaCppBackend",
+    "mlx": "backends.mlx.backend:MlxBackend",
+    "openai": "backends.openai.backend:OpenAIHttpBackend",
     "fake": "backends.fake:FakeBackend",
 }
 """name -> "module:Class"; the class is instantiated without arguments."""
 
 # Top-level import name of a missing package -> the command that installs it.
 INSTALL_HINTS: dict[str, str] = {
-    "llama_cpp": 'pip install -e ".[server]"  (or: pip install llama-cpp-python)',
+    "llama_cpp": "pip install -e .  (or: pip install llama-cpp-python)",
     "mlx": 'pip install -e ".[mlx]"',
     "mlx_lm": 'pip install -e ".[mlx]"',
     "tokenizers": 'pip install -e ".[mlx]"',
@@ -36,6 +37,11 @@ _URL = re.compile(r"^https?://", re.IGNORECASE)
 
 class UnknownBackend(BackendError):
     """The name is not in the registry; the message lists the known names."""
+
+
+def register_backend(name: str, target: str) -> None:
+    """Add a backend defined outside this package ("module:Class"), e.g. one that serves known answers."""
+    BACKENDS[name] = target
 
 
 def backend_names() -> list[str]:
@@ -70,7 +76,7 @@ def pick_backend_for(model: str | Path) -> str:
         return "openai"
     path = Path(text).expanduser()
     if path.is_dir():
-        if (path / "config.json").is_file() and any(path.glob("*.safetensors")):
+        if is_mlx_folder(path):
             return "mlx"
         raise BackendError(
             f"{path} is a folder but not an MLX model (expected config.json and *.safetensors inside)"

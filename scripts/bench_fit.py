@@ -24,8 +24,8 @@ sys.path.insert(0, str(REPO))
 
 from runner import paths  # noqa: E402
 from runner.fit.memory import RuntimeConfig, estimate_memory  # noqa: E402
-from runner.fit.range_server import serve_files  # noqa: E402
 from runner.fit.resolve import local_gguf, remote_gguf  # noqa: E402
+from tests.support.range_server import serve_files  # noqa: E402
 
 MODELS = {"smollm2": "SmolLM2-135M-Instruct.Q4_1.gguf", "gemma": "gemma-3-270m-q4_k_m.gguf"}
 GENERATE = 64

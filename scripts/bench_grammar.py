@@ -2,10 +2,11 @@
 
 Method
 - Default model SmolLM2-135M-Instruct Q4_1 through the llama.cpp backend, 2 threads, one loaded model.
-- The same chat prompt for every run ("write end-to-end tests for a todo API"), so after the warm-up the
-  prompt is served from the KV cache (one token replayed) and the runs differ only in decoding.
-- The constraint is the test-phase tool schema, normalised (`normalize_tool_schema("test")`), compact
-  JSON (`--max-whitespace 0`, the default here) for all constrained variants.
+- The grammar of a real call of `lapbench run`: the tool (`--tool`, default `test.function`) comes from
+  `runner.run.tools.make_tool`, so its engine schema, whitespace cap and prompt text are exactly what the
+  run compiles and sends. The prompt is the run's own (system prompt, tool schema as TypeScript, the smoke
+  project's requirements, a one-line task); it is the same for every run, so after the warm-up it is served
+  from the KV cache (one token replayed) and the runs differ only in decoding.
 - Every run produces exactly `--tokens` tokens: `ignore_eos=True`. Unconstrained, end-of-generation is
   never sampled; constrained, a document that completes early is followed by a fresh document under the
   same grammar (the decode loop resets the matcher), so every token is still grammar-constrained.
@@ -29,20 +30,23 @@ from pathlib import Path
 from typing import Any
 
 from backends.base import Constraint, GenerationRequest, LoadConfig, Message
-from backends.llama_cpp import LlamaCppBackend
-from runner.harness.normalize import normalize_tool_schema, schema_hash
+from backends.llama_cpp.backend import LlamaCppBackend
 from runner.paths import models_dir
+from runner.projects import suite_projects
+from runner.run.grammar import GRAMMAR_MAX_WHITESPACE
+from runner.run.harness import ToolSpec
+from runner.run.prompts import SYSTEM, user_prompt
+from runner.run.tools import RUN_TOOLS, make_tool
 
 DEFAULT_MODEL = "SmolLM2-135M-Instruct.Q4_1.gguf"
-PROMPT = (
-    Message("system", "You write end-to-end API tests as JSON for the write_test tool."),
-    Message(
-        "user",
-        "The todo API has POST /todos (body ITodo.ICreate, returns ITodo), GET /todos/{todoId} and "
-        "DELETE /todos/{todoId}. Write tests that create a todo, read it back and check its title, "
-        "then delete it and check that reading it again fails with 404.",
-    ),
-)
+DEFAULT_TOOL = "test.function"
+
+
+def prompt_of(tool: ToolSpec) -> tuple[Message, ...]:
+    """The run's prompt for a call of `tool` on the smoke project, without earlier results."""
+    (project,) = suite_projects("smoke")
+    task = f"Call `{tool.name}` with the arguments this project needs."
+    return Message("system", SYSTEM), Message("user", user_prompt(tool.name, tool.doc, project, [], task))
 
 
 @dataclass
@@ -65,12 +69,15 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    schema = normalize_tool_schema("test", max_items=args.max_items)
+    tool = make_tool(args.tool)
+    prompt = prompt_of(tool)
     backend = LlamaCppBackend()
     backend.load(LoadConfig(str(args.model), n_ctx=args.n_ctx, n_threads=args.threads, seed=0))
 
     def constraint(engine: str, jump: bool) -> Constraint:
-        return Constraint(schema, "write_test", engine, jump_forward=jump, max_whitespace=args.max_whitespace)
+        return Constraint(
+            tool.json_schema, tool.name, engine, jump_forward=jump, max_whitespace=GRAMMAR_MAX_WHITESPACE
+        )
 
     variants = [
         Variant("free", None),
@@ -78,11 +85,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         Variant("llguidance+jump_forward", constraint("llguidance", True)),
         Variant("gbnf", constraint("gbnf", False)),
     ]
+    prompt_tokens = 0
     try:
         for rep in range(args.reps + 1):  # rep 0 is the warm-up
             for variant in variants:
                 request = GenerationRequest(
-                    messages=PROMPT, max_tokens=args.tokens, ignore_eos=True, constraint=variant.constraint
+                    messages=prompt, max_tokens=args.tokens, ignore_eos=True, constraint=variant.constraint
                 )
                 generation = backend.generate(request)
                 stats = generation.stats
@@ -91,6 +99,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         f"{variant.name}: stopped early ({generation.finish_reason}: {generation.error})"
                     )
                 if rep == 0:
+                    prompt_tokens = stats.prompt_tokens
                     continue
                 decode_seconds = stats.token_times[-1] - stats.prompt_seconds
                 variant.tps.append(stats.generated_tokens / decode_seconds)
@@ -111,9 +120,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "threads": args.threads,
         "tokens": args.tokens,
         "reps": args.reps,
-        "schema": "test",
-        "schema_hash": schema_hash(schema),
-        "max_whitespace": args.max_whitespace,
+        "tool": args.tool,
+        "tool_name": tool.name,
+        "schema_hash": tool.schema_hash,
+        "max_whitespace": GRAMMAR_MAX_WHITESPACE,
+        "prompt_tokens": prompt_tokens,
         "free_tps": free_tps,
         "free_tps_std": _stats(free.tps)[1],
         "constrained_tps": _stats(llg.tps)[0],
@@ -144,7 +155,7 @@ def render(result: dict[str, Any]) -> str:
     ]
     lines = [
         f"{result['model']}, {result['threads']} threads, {result['tokens']} tokens, {result['reps']} reps, "
-        f"test-phase schema {result['schema_hash'][:12]}",
+        f"tool {result['tool']} (schema {result['schema_hash'][:12]}, prompt {result['prompt_tokens']} tokens)",
         f"{'variant':<28}{'tok/s':>16}{'x free':>9}",
     ]
     for label, key, ratio in rows:
@@ -167,9 +178,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--tokens", type=int, default=256)
-    parser.add_argument("--n-ctx", type=int, default=2048)
-    parser.add_argument("--max-items", type=int, default=16, help="list cap of the normalised schema")
-    parser.add_argument("--max-whitespace", type=int, default=0)
+    parser.add_argument(
+        "--tool", choices=RUN_TOOLS, default=DEFAULT_TOOL, help="the tool whose grammar to measure"
+    )
+    parser.add_argument("--n-ctx", type=int, default=4096, help="room for the run's prompt and the output")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     result = run(args)

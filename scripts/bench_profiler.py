@@ -10,7 +10,7 @@ samples. "On" is the sampler as runs use it (on Linux: no thread, the kernel's h
 `--sampler-thread` measures the 10 ms sampling thread itself.
 
 `--vs-raw` adds the bench's own comparison: pp<p> and tg<n> measured the way `lapbench bench` does
-(runner.profiler.bench_worker.measure through the llama-cpp backend) against a raw llama-cpp-python loop
+(runner.bench.worker.measure through the llama-cpp backend) against a raw llama-cpp-python loop
 (`Llama.eval` of random tokens, no sampling — what llama-bench does), interleaved; the ratio
 bench/raw is the runner's overhead.
 """
@@ -27,10 +27,10 @@ from typing import Any
 
 from backends.base import Backend, GenerationRequest, LoadConfig
 from backends.registry import create_backend
-from runner.profiler.bench_plan import BenchTest
-from runner.profiler.bench_worker import TextSource, default_threads, measure
+from runner.bench.plan import BenchTest
+from runner.bench.worker import TextSource, default_threads, measure
 from runner.profiler.sampler import MemorySampler
-from runner.setup_models import default_model_path
+from runner.setup.pypi_models import default_model_path
 
 PROMPT = "Once upon a time, in a small village by the sea, there lived an old fisherman who"
 

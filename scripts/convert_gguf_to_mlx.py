@@ -3,7 +3,7 @@
     python scripts/convert_gguf_to_mlx.py                       # default model -> <models>/mlx/smollm2-135m-q4_1
     python scripts/convert_gguf_to_mlx.py MODEL.gguf OUT_DIR [--json]
 
-See backends/mlx_convert.py for what the folder holds (quantized weights kept, rope_traditional, tokenizer).
+See backends/mlx/convert.py for what the folder holds (quantized weights kept, rope_traditional, tokenizer).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from backends.base import BackendError
-from backends.mlx_convert import convert_gguf_to_mlx
+from backends.mlx.convert import convert_gguf_to_mlx
 from runner.paths import models_dir
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -33,6 +33,11 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mpl"))
+    # Model stores of other tools (LM Studio, Ollama, llama.cpp's cache) are found from HOME and these:
+    # a test must never see, let alone use, the models of the machine it runs on.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LLAMA_CACHE", str(tmp_path / "llama-cache"))
+    monkeypatch.setenv("OLLAMA_MODELS", str(tmp_path / "ollama-models"))
     return home
 
 

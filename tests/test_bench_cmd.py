@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from backends.base import Backend, LoadConfig
-from runner.cli import app
-from runner.profiler.bench_output import render_text
-from runner.profiler.bench_plan import (
+from runner.bench.execute import WorkerDied, WorkerHandle
+from runner.bench.output import render_text
+from runner.bench.plan import (
     BenchConfig,
     BenchRecord,
     BenchTest,
@@ -24,8 +24,8 @@ from runner.profiler.bench_plan import (
     fill_statistics,
     plan_tests,
 )
-from runner.profiler.bench_runner import WorkerDied, WorkerHandle
-from runner.profiler.bench_worker import TextSource, measure
+from runner.bench.worker import TextSource, measure
+from runner.cli import app
 
 LLAMA_BENCH_FIELDS = (
     "model_filename",
@@ -207,7 +207,7 @@ def test_cli_rejects_bad_options() -> None:
 
 @pytest.mark.model
 def test_repetitions_alternate_between_configurations(smollm2_gguf: Path, tmp_path: Path) -> None:
-    from runner.profiler.bench_runner import BenchSpec, run_bench
+    from runner.bench.execute import BenchSpec, run_bench
 
     models = [tmp_path / "A.gguf", tmp_path / "B.gguf"]
     for link in models:
@@ -222,13 +222,15 @@ def test_repetitions_alternate_between_configurations(smollm2_gguf: Path, tmp_pa
 
 @pytest.mark.model
 def test_a_catalog_id_names_its_local_file(smollm2_gguf: Path) -> None:
+    from runner.bench.spec import locate_model
     from runner.errors import ConfigError
-    from runner.profiler.bench import resolve_model
 
-    assert resolve_model("smollm2-135m") == str(smollm2_gguf)
-    assert resolve_model("no-such-model") == "no-such-model"  # left for the configuration to fail on
-    with pytest.raises(ConfigError, match="no file of it"):
-        resolve_model("smollm2-135m:Q8_0")
+    assert locate_model("smollm2-135m") == (str(smollm2_gguf), "llama-cpp")
+    # neither a file nor a catalog id: one line from the resolver, as `bench no-such-model` always ended (exit 2)
+    with pytest.raises(ConfigError, match="not a catalog id"):
+        locate_model("no-such-model")
+    with pytest.raises(ConfigError, match="no quant 'Q8_0'"):
+        locate_model("smollm2-135m:Q8_0")
 
 
 def test_fail_fast_stops_the_sweep_at_the_first_failure(tmp_path: Path) -> None:

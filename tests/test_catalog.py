@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from runner import paths
-from runner.catalog import load_catalog
 from runner.cli import app
 from runner.errors import ConfigError
+from runner.models.catalog import load_catalog
 
 GOOD = paths.REPO_ROOT / "models.toml"
 runner = CliRunner()
@@ -121,17 +121,22 @@ def test_models_json_lists_every_entry_with_sources(tmp_path: Path, monkeypatch:
     models.mkdir()
     (models / "gemma-3-270m-q4_k_m.gguf").write_bytes(b"GGUF")
     monkeypatch.setenv("LAPBENCH_MODELS_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # none of the user's LM Studio, Ollama... stores
     result = runner.invoke(app, ["models", "--json", "--models-dir", str(models)])
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.output)
+    listing = json.loads(result.output)
+    rows = listing["models"]
     assert [r["id"] for r in rows] == [m.id for m in load_catalog(GOOD)]
     by_id = {r["id"]: r for r in rows}
     assert by_id["smollm2-135m"]["params"]["total"]["source"]
     assert by_id["smollm2-135m"]["quant"][0]["local_path"] is None
     assert by_id["gemma-3-270m"]["quant"][0]["local_path"] == str(models / "gemma-3-270m-q4_k_m.gguf")
+    assert by_id["gemma-3-270m"]["quant"][0]["found_in"] == "models-dir"
+    assert listing["other_local"] == []
 
 
-def test_models_table_renders() -> None:
+def test_models_table_renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     result = runner.invoke(app, ["models"])
     assert result.exit_code == 0, result.output
     assert "smollm2-135m" in result.output and "gemma-3-270m" in result.output

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from runner.cli import app
-from tests.test_gguf_header import _kv_u32, _str, build_gguf
+from tests.support.fake_hub import serve_hub, use_hub
+from tests.support.gguf_builder import build_gguf, gguf_str, kv_u32
 
 runner = CliRunner()
 KEYS = {"weights_bytes", "kv_bytes", "compute_bytes", "overhead_bytes", "total_bytes", "budget_bytes",
@@ -84,68 +82,11 @@ def test_fit_bad_input_is_one_line() -> None:
 # ---- pull ---------------------------------------------------------------------------------------------
 
 
-def _hub_handler(files: dict[str, bytes], log: list[str]) -> type[BaseHTTPRequestHandler]:
-    class Hub(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: object) -> None:
-            return
-
-        def _file(self) -> tuple[str, bytes] | None:
-            match = re.fullmatch(r"/([^/]+/[^/]+)/resolve/[^/]+/(.+)", self.path.split("?")[0])
-            key = f"{match.group(1)}/{match.group(2)}" if match else ""
-            return (key, files[key]) if key in files else None
-
-        def do_HEAD(self) -> None:
-            found = self._file()
-            if not found:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("X-Repo-Commit", "a" * 40)
-            self.send_header("ETag", f'"{len(found[1])}-etag"')
-            self.send_header("Content-Length", str(len(found[1])))
-            self.end_headers()
-
-        def do_GET(self) -> None:
-            if self.path.startswith("/api/models/org/tiny/tree/"):
-                listing = [{"type": "file", "path": k.split("/", 2)[2], "size": len(v), "oid": "0" * 40}
-                           for k, v in files.items()]  # fmt: skip
-                body = json.dumps(listing).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-                return
-            found = self._file()
-            if not found:
-                self.send_error(404)
-                return
-            log.append(found[0])
-            body = found[1]
-            match = re.match(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
-            start = int(match.group(1)) if match else 0
-            end = min(int(match.group(2)), len(body) - 1) if match and match.group(2) else len(body) - 1
-            self.send_response(206 if match else 200)
-            if match:
-                self.send_header("Content-Range", f"bytes {start}-{end}/{len(body)}")
-            self.send_header("Content-Length", str(end + 1 - start))
-            self.end_headers()
-            self.wfile.write(body[start : end + 1])
-
-    return Hub
-
-
 @pytest.fixture
 def fake_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[str], Path]]:
-    arch = _str("general.architecture") + __import__("struct").pack("<I", 8) + _str("llama")
-    tiny = build_gguf([arch, _kv_u32("llama.block_count", 2), _kv_u32("llama.embedding_length", 32),
-                       _kv_u32("llama.attention.head_count", 4), _kv_u32("llama.vocab_size", 100)])  # fmt: skip
-    log: list[str] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _hub_handler({"org/tiny/tiny-Q4_K_M.gguf": tiny}, log))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    arch = gguf_str("general.architecture") + __import__("struct").pack("<I", 8) + gguf_str("llama")
+    tiny = build_gguf([arch, kv_u32("llama.block_count", 2), kv_u32("llama.embedding_length", 32),
+                       kv_u32("llama.attention.head_count", 4), kv_u32("llama.vocab_size", 100)])  # fmt: skip
     catalog = tmp_path / "models.toml"
     catalog.write_text(
         '[[model]]\nid = "tiny"\nname = "Tiny"\nfamily = "t"\nlicense = "MIT"\n'
@@ -156,15 +97,10 @@ def fake_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
         '[[model.quant]]\nname = "HUGE"\nfile = "tiny-HUGE.gguf"\nrepo = "org/tiny"\n'
         'size_bytes = { value = 900000000000, source = "test", status = "measured" }\n'
     )
-    import huggingface_hub.constants
-
     monkeypatch.setenv("LAPBENCH_CATALOG", str(catalog))
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
-    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
-    yield log, tmp_path / "downloads"
-    server.shutdown()
-    server.server_close()
+    with serve_hub({"org/tiny/tiny-Q4_K_M.gguf": tiny}) as (url, log):
+        use_hub(monkeypatch, url)
+        yield log, tmp_path / "downloads"
 
 
 @pytest.mark.server
@@ -197,7 +133,7 @@ def test_pull_refuses_what_does_not_fit(fake_hub: tuple[list[str], Path]) -> Non
     result = runner.invoke(
         app, ["pull", "tiny", "--quant", "HUGE", "--models-dir", str(folder), "--memory", "16GB"]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # the refusal shared with `run` (runner.fit.verdict)
     assert "does not fit" in result.output and "--force" in result.output
     assert log == []
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from runner.catalog import ModelEntry, load_catalog
 from runner.fit.arch import arch_from_gguf
 from runner.fit.budget import GIB, find_chip, metal_default_budget, parse_size
 from runner.fit.catalog_arch import arch_from_catalog
@@ -15,6 +14,7 @@ from runner.fit.gguf_header import parse_gguf_header
 from runner.fit.memory import RuntimeConfig, estimate_memory, kv_bytes
 from runner.fit.sources import FileSource
 from runner.fit.verdict import max_context, verdict_for
+from runner.models.catalog import ModelEntry, load_catalog
 
 MIB = 1 << 20
 # mlx-lm style caches hold exactly the window (RotatingKVCache) and the context (no padding): the numbers of

@@ -94,7 +94,7 @@ def test_split_names_and_quant_picking() -> None:
 @pytest.mark.mlx
 @pytest.mark.server
 def test_remote_mlx_folder_reads_config_and_safetensors_header(smollm2_mlx: Path) -> None:
-    from runner.fit.range_server import serve_files
+    from tests.support.range_server import serve_files
 
     local = arch_from_folder(smollm2_mlx)
     with serve_files(smollm2_mlx.parent) as (url, stats):

@@ -11,35 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runner.fit.gguf_header import ArraySummary, GGUFHeaderError, parse_gguf_header
-from runner.fit.sources import BytesSource, FileSource
-
-
-def _str(s: str | bytes) -> bytes:
-    raw = s.encode() if isinstance(s, str) else s
-    return struct.pack("<Q", len(raw)) + raw
-
-
-def _kv_u32(key: str, value: int) -> bytes:
-    return _str(key) + struct.pack("<II", 4, value)
-
-
-def build_gguf(
-    kvs: list[bytes] | None = None, tensors: list[tuple[str, tuple[int, ...], int, int]] | None = None,
-    *, n_tensors: int | None = None, n_kv: int | None = None, data: bytes | None = None,
-) -> bytes:  # fmt: skip
-    """A small GGUF v3 file: metadata bytes as given, tensor infos (name, shape, ggml type, offset), data."""
-    kvs = kvs if kvs is not None else [_str("general.architecture") + struct.pack("<I", 8) + _str("llama")]
-    tensors = tensors if tensors is not None else [("token_embd.weight", (32, 4), 0, 0)]
-    head = b"GGUF" + struct.pack("<IQQ", 3, len(tensors) if n_tensors is None else n_tensors,
-                                 len(kvs) if n_kv is None else n_kv)  # fmt: skip
-    infos = b"".join(
-        _str(name) + struct.pack("<I", len(shape)) + b"".join(struct.pack("<Q", d) for d in shape)
-        + struct.pack("<IQ", gtype, offset)
-        for name, shape, gtype, offset in tensors
-    )  # fmt: skip
-    body = head + b"".join(kvs) + infos
-    body += b"\0" * (-len(body) % 32)
-    return body + (data if data is not None else b"\0" * (32 * 4 * 4))
+from runner.fit.sources import FileSource
+from tests.support.bytes_source import BytesSource
+from tests.support.gguf_builder import build_gguf, gguf_str, kv_u32
 
 
 @pytest.mark.model
@@ -84,9 +58,9 @@ def test_small_built_file_parses() -> None:
         (b"GGUX" + b"\0" * 60, "magic"),
         (build_gguf(n_tensors=2**40), "tensor count"),
         (build_gguf(n_kv=2**33), "metadata count"),
-        (build_gguf(kvs=[_str("k") + struct.pack("<IQ", 8, 2**62)]), "string length"),
-        (build_gguf(kvs=[_str("k") + struct.pack("<IIQ", 9, 4, 2**50)]), "array length"),
-        (build_gguf(kvs=[_str("k") + struct.pack("<II", 99, 0)]), "unknown value type"),
+        (build_gguf(kvs=[gguf_str("k") + struct.pack("<IQ", 8, 2**62)]), "string length"),
+        (build_gguf(kvs=[gguf_str("k") + struct.pack("<IIQ", 9, 4, 2**50)]), "array length"),
+        (build_gguf(kvs=[gguf_str("k") + struct.pack("<II", 99, 0)]), "unknown value type"),
         (build_gguf(kvs=[struct.pack("<Q", 2**40) + b"x"]), "length"),
         (build_gguf(tensors=[("t", (32, 4), 0, 2**40)]), "beyond the end"),
         (build_gguf(tensors=[("t", (32, 4), 0, 3)]), "not aligned"),
@@ -94,8 +68,8 @@ def test_small_built_file_parses() -> None:
         (build_gguf(tensors=[("t", (32, 4), 1234, 0)]), "unknown ggml type"),
         (build_gguf(tensors=[("t", (33, 4), 2, 0)]), "block size"),
         (build_gguf(tensors=[("t", (2**40, 2**40), 0, 0)]), "absurd shape"),
-        (build_gguf(kvs=[_kv_u32("a", 1), _kv_u32("a", 2)]), "duplicate"),
-        (build_gguf(kvs=[_kv_u32("general.alignment", 24)]), "power of two"),
+        (build_gguf(kvs=[kv_u32("a", 1), kv_u32("a", 2)]), "duplicate"),
+        (build_gguf(kvs=[kv_u32("general.alignment", 24)]), "power of two"),
     ],
 )
 def test_hostile_headers_raise_named_errors(blob: bytes, problem: str) -> None:
@@ -115,8 +89,8 @@ def test_truncated_real_header_names_the_offset(smollm2_gguf: Path, tmp_path: Pa
 
 
 def test_every_truncation_of_a_small_file_is_an_error() -> None:
-    blob = build_gguf(kvs=[_kv_u32("llama.block_count", 2), _str("tokenizer.ggml.tokens")
-                           + struct.pack("<IIQ", 9, 8, 3) + _str("a") + _str("bc") + _str("d")])  # fmt: skip
+    blob = build_gguf(kvs=[kv_u32("llama.block_count", 2), gguf_str("tokenizer.ggml.tokens")
+                           + struct.pack("<IIQ", 9, 8, 3) + gguf_str("a") + gguf_str("bc") + gguf_str("d")])  # fmt: skip
     header_end = parse_gguf_header(BytesSource(blob)).header_size
     for cut in range(header_end):
         with pytest.raises(GGUFHeaderError):
@@ -126,8 +100,8 @@ def test_every_truncation_of_a_small_file_is_an_error() -> None:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_fuzz_mutated_headers_never_crash(data: st.DataObject) -> None:
-    blob = bytearray(build_gguf(kvs=[_kv_u32("llama.block_count", 2), _str("general.name") + struct.pack("<I", 8)
-                                     + _str("fuzz"), _str("arr") + struct.pack("<IIQ", 9, 5, 3) + b"\1\0\0\0" * 3]))  # fmt: skip
+    blob = bytearray(build_gguf(kvs=[kv_u32("llama.block_count", 2), gguf_str("general.name") + struct.pack("<I", 8)
+                                     + gguf_str("fuzz"), gguf_str("arr") + struct.pack("<IIQ", 9, 5, 3) + b"\1\0\0\0" * 3]))  # fmt: skip
     for _ in range(data.draw(st.integers(1, 6))):
         pos = data.draw(st.integers(0, len(blob) - 1))
         blob[pos] = data.draw(st.integers(0, 255))

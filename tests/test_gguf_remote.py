@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from runner.fit.range_server import serve_files
 from runner.fit.remote import HTTPRangeSource, RangeNotSupportedError, RemoteReadError
 from runner.fit.resolve import local_gguf, remote_gguf
-from tests.test_gguf_header import _kv_u32, _str, build_gguf
+from tests.support.gguf_builder import build_gguf, gguf_str, kv_u32
+from tests.support.range_server import serve_files
 
 pytestmark = pytest.mark.server
 
@@ -49,10 +49,10 @@ def test_server_without_range_is_refused_without_downloading(smollm2_gguf: Path)
 
 
 def test_split_gguf_parts_are_summed(tmp_path: Path) -> None:
-    arch = _str("general.architecture") + struct.pack("<I", 8) + _str("llama")
-    first = build_gguf([arch, _kv_u32("llama.block_count", 2), _kv_u32("llama.embedding_length", 32),
-                        _kv_u32("llama.attention.head_count", 4)])  # fmt: skip
-    rest = build_gguf([_kv_u32("split.no", 1)])
+    arch = gguf_str("general.architecture") + struct.pack("<I", 8) + gguf_str("llama")
+    first = build_gguf([arch, kv_u32("llama.block_count", 2), kv_u32("llama.embedding_length", 32),
+                        kv_u32("llama.attention.head_count", 4)])  # fmt: skip
+    rest = build_gguf([kv_u32("split.no", 1)])
     for i in (1, 2, 3):
         (tmp_path / f"m-{i:05d}-of-00003.gguf").write_bytes(first if i == 1 else rest)
     one = local_gguf(tmp_path / "m-00001-of-00003.gguf")
@@ -85,15 +85,15 @@ def test_remote_vocabulary_skip_is_exact_even_when_it_falls_back(smollm2_gguf: P
 
 def test_remote_skip_survives_a_vocabulary_full_of_fake_keys(tmp_path: Path) -> None:
     # Every token looks like the start of the next metadata key: the skip must verify, not guess.
-    tokens = [_str(f"tokenizer.ggml.fake{i}") for i in range(6000)]
-    vocab = _str("tokenizer.ggml.tokens") + struct.pack("<IIQ", 9, 8, len(tokens)) + b"".join(tokens)
-    arch = _str("general.architecture") + struct.pack("<I", 8) + _str("llama")
+    tokens = [gguf_str(f"tokenizer.ggml.fake{i}") for i in range(6000)]
+    vocab = gguf_str("tokenizer.ggml.tokens") + struct.pack("<IIQ", 9, 8, len(tokens)) + b"".join(tokens)
+    arch = gguf_str("general.architecture") + struct.pack("<I", 8) + gguf_str("llama")
     blob = build_gguf(
-        [arch, _kv_u32("llama.block_count", 2), vocab, _kv_u32("tokenizer.ggml.bos_token_id", 1)]
+        [arch, kv_u32("llama.block_count", 2), vocab, kv_u32("tokenizer.ggml.bos_token_id", 1)]
     )
     (tmp_path / "fake.gguf").write_bytes(blob)
     from runner.fit.gguf_header import parse_gguf_header
-    from runner.fit.sources import BytesSource
+    from tests.support.bytes_source import BytesSource
 
     exact = parse_gguf_header(BytesSource(blob))
     with serve_files(tmp_path) as (url, _stats):

@@ -1,7 +1,9 @@
 """Grammar engines over the real SmolLM2 vocabulary, driven by scripted logits (no forward pass).
 
-A scripted source plays a degenerate model: it always prefers the same tokens (whitespace, opening
-brackets, one letter), so the caps in the grammar are the only thing that ends the output."""
+The schemas are the ones `lapbench run` compiles (`runner.run.grammar.grammar_schema`, what `make_tool`
+puts in every tool); a test below checks that a real run sends exactly these. A scripted source plays a
+degenerate model: it always prefers the same tokens (whitespace, opening brackets, one letter), so the
+caps in the grammar are the only thing that ends the output."""
 
 from __future__ import annotations
 
@@ -18,10 +20,17 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
 from backends.base import ConstraintCompileError
+from backends.fake import FakeBackend
 from backends.grammar import TokenMatcher, gbnf_engine, llguidance_engine
 from backends.grammar.decode import Sampling, run_decode
-from runner.harness.normalize import normalize_schema, normalize_tool_schema
+from runner.projects import suite_projects
+from runner.run.config import RunConfig
+from runner.run.grammar import GRAMMAR_MAX_WHITESPACE, TOOL_NAMES, grammar_schema
+from runner.run.normalize import normalize_schema
+from runner.run.run import execute_run, start_run
+from runner.run.tools import RUN_TOOLS, make_tool
 from runner.schemas import PARTS, PHASES
+from tests.support.designer import answer
 
 pytestmark = pytest.mark.model
 
@@ -86,11 +95,29 @@ ENGINES = ("llguidance", "gbnf")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("name", [*PHASES, *PARTS])
+@pytest.mark.parametrize("name", TOOL_NAMES)
 def test_every_tool_schema_compiles(vocab: Vocab, engine: str, name: str) -> None:
-    matcher = vocab.matcher(engine, normalize_tool_schema(name, max_items=8))
+    matcher = vocab.matcher(engine, grammar_schema(name), GRAMMAR_MAX_WHITESPACE)
     assert matcher.allows(vocab.token("{"))
     assert not matcher.allows(vocab.token("hello"))
+
+
+def test_a_run_compiles_exactly_the_schemas_tested_here(tmp_path: Path, vocab: Vocab) -> None:
+    fake = FakeBackend([answer] * 100, constraint_mode="enforce")
+    config = RunConfig(model="fake", model_label="fake", backend="fake", suite="smoke")
+    run_id = start_run(config, suite_projects("smoke"), tmp_path / "results.sqlite")
+    execute_run(run_id, tmp_path / "results.sqlite", create_backend=lambda _name: fake)
+    names = {make_tool(name).name: name for name in RUN_TOOLS}
+    sent: dict[str, Any] = {}
+    for request in fake.requests:
+        assert request.constraint is not None
+        assert request.constraint.max_whitespace == GRAMMAR_MAX_WHITESPACE
+        sent.setdefault(names[request.constraint.name], request.constraint.json_schema)
+    # database.file is only called when the analysis failed
+    assert set(sent) == set(RUN_TOOLS) - {"database.file"}
+    for name, schema in sent.items():
+        assert schema == grammar_schema(name), name
+        assert make_tool(name).json_schema == grammar_schema(name), name
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -136,7 +163,7 @@ def test_token_budget_ends_an_endless_string(vocab: Vocab, engine: str) -> None:
 
 
 def test_jump_forward_batches_forced_tokens_and_counts_them(vocab: Vocab) -> None:
-    schema = normalize_tool_schema("database.table", max_items=1, max_string=8)
+    schema = grammar_schema("database.table")
     preferred = [vocab.token(t) for t in ("x", "a", "]", "}", '"', "true", "0")]
     free_run, free_src = _decode(vocab, vocab.matcher("llguidance", schema, 0), preferred, jump_forward=False)
     jump_run, jump_src = _decode(vocab, vocab.matcher("llguidance", schema, 0), preferred, jump_forward=True)
@@ -178,7 +205,7 @@ def test_ignore_eos_restarts_a_finished_document(vocab: Vocab) -> None:
 
 def test_sampling_with_temperature_stays_inside_the_grammar(vocab: Vocab) -> None:
     # llguidance only: GBNF's converter drops maxLength next to a pattern, so random ids never end there
-    schema = normalize_tool_schema("analyze", max_items=1, max_string=6)
+    schema = grammar_schema("analyze")
     # a flat distribution: almost every sampled candidate is rejected and redrawn from the masked row
     source = ScriptedSource(vocab, [])
     sampling = Sampling(max_tokens=600, temperature=1.0, top_p=0.9, seed=3)

@@ -1,4 +1,5 @@
-"""The schema normaliser: engine-neutral output, caps applied, recursion unrolled then cut."""
+"""The schema normaliser: engine-neutral output, caps applied, recursion unrolled then cut — on the
+engine schemas `lapbench run` compiles (`runner.run.grammar.grammar_schema`) and on small models."""
 
 from __future__ import annotations
 
@@ -7,8 +8,15 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, Field
 
-from runner.harness.normalize import normalize_schema, normalize_tool_schema, schema_hash
-from runner.schemas import PARTS, PHASES
+from runner.run.grammar import (
+    GRAMMAR_MAX_ITEMS,
+    GRAMMAR_MAX_ITEMS_DEFAULT,
+    GRAMMAR_MAX_STRING,
+    TOOL_NAMES,
+    grammar_schema,
+)
+from runner.run.normalize import normalize_schema, schema_hash
+from runner.run.tools import make_tool
 
 
 class Node(BaseModel):
@@ -39,24 +47,24 @@ def _walk(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-@pytest.mark.parametrize("name", [*PHASES, *PARTS])
+@pytest.mark.parametrize("name", TOOL_NAMES)
 def test_tool_schemas_are_engine_neutral(name: str) -> None:
-    schema = normalize_tool_schema(name, max_items=16)
+    schema = grammar_schema(name)
     defs = schema.get("$defs", {})
     for path, node in _walk(schema):
         assert not {"title", "discriminator", "oneOf", "propertyNames", "default"} & node.keys(), path
         if node.get("type") == "array":
-            assert node["maxItems"] <= 16, path
+            assert node["maxItems"] <= GRAMMAR_MAX_ITEMS.get(name, GRAMMAR_MAX_ITEMS_DEFAULT), path
         ref = node.get("$ref")
         if ref is not None:
             assert ref.removeprefix("#/$defs/") in defs, f"{path}: dangling {ref}"
 
 
 def test_property_names_that_look_like_keywords_survive() -> None:
-    schema = normalize_tool_schema("test")
+    schema = grammar_schema("test")
     error_predicates = [body for key, body in schema["$defs"].items() if key.startswith("ErrorPredicate")]
     assert error_predicates and all("title" in body["properties"] for body in error_predicates)
-    interface = normalize_tool_schema("interface")
+    interface = grammar_schema("interface")
     assert any("$ref" in body.get("properties", {}) for body in interface["$defs"].values())
 
 
@@ -89,3 +97,15 @@ def test_one_of_becomes_any_of_and_min_items_is_kept() -> None:
     raw = {"type": "array", "minItems": 5, "items": {"oneOf": [{"const": "a"}, {"const": "b"}]}}
     out = normalize_schema(raw, max_items=2)
     assert out["maxItems"] == 5 and out["items"] == {"anyOf": [{"const": "a"}, {"const": "b"}]}
+
+
+def test_grammar_caps_are_stricter_never_looser() -> None:
+    tool = make_tool("analyze")
+    assert tool.name == "write_analyze" and len(tool.schema_hash) == 64 and "interface Actor {" in tool.doc
+    actor = tool.json_schema["$defs"]["Actor"]["properties"]
+    assert actor["description"]["maxLength"] == GRAMMAR_MAX_STRING
+    assert actor["name"]["maxLength"] == 64  # names keep their pattern and their own cap
+    shorter = {"type": "string", "maxLength": 10}
+    assert normalize_schema(shorter, max_string=GRAMMAR_MAX_STRING) == shorter
+    enum = {"type": "string", "enum": ["a"]}
+    assert normalize_schema(enum, max_string=GRAMMAR_MAX_STRING) == enum

@@ -17,8 +17,8 @@ from backends.base import (
     ModelLoadError,
     UnsupportedCapability,
 )
-from backends.llama_cpp import LlamaCppBackend
-from runner.harness.normalize import normalize_tool_schema
+from backends.llama_cpp.backend import LlamaCppBackend
+from runner.run.grammar import grammar_schema
 from runner.schemas import PHASES
 
 pytestmark = pytest.mark.model
@@ -111,7 +111,7 @@ def test_stop_string_and_eos(backend: LlamaCppBackend) -> None:
 
 @pytest.mark.parametrize("engine", ["llguidance", "gbnf"])
 def test_constrained_output_validates_under_each_engine(backend: LlamaCppBackend, engine: str) -> None:
-    schema = normalize_tool_schema("analyze", max_items=2, max_string=40)
+    schema = grammar_schema("analyze", max_items=2, max_string=40)
     constraint = Constraint(schema, name="write_analyze", engine=engine, max_whitespace=0)
     generation = backend.generate(GenerationRequest(messages=ANALYZE, max_tokens=400, constraint=constraint))
     assert generation.constrained and generation.engine == engine
@@ -125,7 +125,7 @@ def test_constrained_output_validates_under_each_engine(backend: LlamaCppBackend
 
 
 def test_jump_forward_outputs_validate_and_need_fewer_decode_steps(backend: LlamaCppBackend) -> None:
-    schema = normalize_tool_schema("analyze", max_items=2, max_string=40)
+    schema = grammar_schema("analyze", max_items=2, max_string=40)
     runs = {}
     for jump in (False, True):
         constraint = Constraint(schema, jump_forward=jump, max_whitespace=0)

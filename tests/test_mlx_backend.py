@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from backends.base import BackendError, GenerationRequest, LoadConfig, Message
-from backends.mlx_backend import MlxBackend
+from backends.mlx.backend import MlxBackend
 
 pytestmark = [pytest.mark.model, pytest.mark.mlx]
 

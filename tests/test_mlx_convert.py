@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from backends.base import LoadConfig, ModelLoadError
-from backends.mlx_convert import convert_gguf_to_mlx
+from backends.mlx.convert import convert_gguf_to_mlx
 
 pytestmark = [pytest.mark.model, pytest.mark.mlx]
 

@@ -6,20 +6,18 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from backends.base import Constraint, GenerationRequest, LoadConfig, Message, RemoteError
-from backends.openai_http import OpenAIHttpBackend, base_url_from, recover_tool_arguments
-
-Handler = Callable[[str, str, bytes], tuple[int, bytes]]
-"""(method, path, body) -> (status, response body)."""
+from backends.openai.backend import OpenAIHttpBackend
+from backends.openai.wire import base_url_from, recover_tool_arguments
+from tests.support import tiny_http
+from tests.support.tiny_http import Handler
 
 MODELS = json.dumps({"object": "list", "data": [{"id": "tiny", "object": "model"}]}).encode()
 
@@ -36,41 +34,16 @@ def _completion(message: dict[str, Any], finish: str = "stop") -> bytes:
 
 @contextmanager
 def serve(handler: Handler) -> Iterator[str]:
-    """A threaded HTTP server on a free 127.0.0.1 port; yields its /v1 base URL."""
-
-    class _Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            status, body = handler(self.command, self.path, self.rfile.read(length))
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                return  # the client gave up (timeout test)
-
-        do_GET = do_POST = _answer
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    server.block_on_close = False  # a handler still sleeping (slow-server test) must not delay teardown
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
+    """The handler's server; yields its /v1 base URL."""
+    with tiny_http.serve(handler) as root:
+        yield root + "/v1"
 
 
 def _backend(url: str, **options: Any) -> OpenAIHttpBackend:
     backend = OpenAIHttpBackend()
-    backend.load(LoadConfig(model=url, options={"timeout_s": 0.5, "retries": 1, **options}))
+    # these servers misbehave on purpose: no enforcement probe unless a test asks for one
+    options = {"timeout_s": 0.5, "retries": 1, "enforce": "none", **options}
+    backend.load(LoadConfig(model=url, options=options))
     return backend
 
 
@@ -186,7 +159,7 @@ def test_native_tool_call_arguments_are_the_text() -> None:
         return 200, _completion({"role": "assistant", "content": None, "tool_calls": [call]}, "tool_calls")
 
     with serve(handler) as url:
-        backend = _backend(url, server_enforces_schema=True)
+        backend = _backend(url, enforce="tool")
         generation = backend.generate(GenerationRequest(messages=CHAT.messages, constraint=PICK))
     assert generation.text == '{"color":"blue"}'
     assert generation.finish_reason == "stop"
@@ -268,7 +241,7 @@ def test_streamed_tool_call_pieces_are_timed_and_joined() -> None:
     assert generation.stats.generated_tokens == 3
     assert len(generation.stats.token_times) == 3
     assert generation.stats.time_to_first_token == generation.stats.token_times[0]
-    assert backend.capabilities.streaming is True
+    assert backend.stream is True
 
 
 def test_malformed_stream_chunk_is_a_remote_error() -> None:

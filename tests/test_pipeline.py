@@ -10,12 +10,12 @@ import pytest
 
 from backends.base import GenerationRequest
 from backends.fake import FakeBackend, FakeReply
-from runner.bench.config import RunConfig
-from runner.bench.record import RunRecord
-from runner.bench.run import RunInterrupted, execute_run, start_run
-from runner.bench.store import ResultsStore
 from runner.projects import suite_projects
-from tests.test_pipeline_designer import analyze, answer
+from runner.run.config import RunConfig
+from runner.run.record import RunRecord
+from runner.run.run import RunInterrupted, execute_run, start_run
+from runner.run.store import ResultsStore
+from tests.support.designer import analyze, answer
 
 PHASES = ["analyze", "database", "interface", "test"]
 

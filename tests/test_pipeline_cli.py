@@ -10,12 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from backends.fake import FakeBackend
-from runner.bench.config import RunConfig
-from runner.bench.run import execute_run, start_run
 from runner.cli import app
 from runner.projects import suite_projects
-from tests.test_pipeline_designer import TABLES, analyze, answer, table
-from tests.test_rubric_total import good_tests, interface_doc
+from runner.run.config import RunConfig
+from runner.run.run import execute_run, start_run
+from tests.support.designer import TABLES, analyze, answer, table
+from tests.support.documents import good_tests, interface_doc
 
 runner = CliRunner()
 

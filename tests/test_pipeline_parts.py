@@ -1,15 +1,14 @@
-"""Small pieces of the pipeline: table names from entities, prompt text of schemas, grammar caps."""
+"""Small pieces of the pipeline: table names from entities, planned values, endpoint plan, feedback."""
 
 from __future__ import annotations
 
 import pytest
 
-from runner.bench.harness import FEEDBACK_MAX_CHARS, MAX_LISTED_ERRORS, bounded_feedback
-from runner.bench.parts import validate_endpoint_plan
-from runner.bench.plan import expect_value, pascal, plural, resource_of
-from runner.bench.schema_doc import describe_schema
-from runner.bench.tools import GRAMMAR_MAX_STRING, _schema, cap_strings, make_tool
-from runner.schemas.tools import tool_schema
+from runner.run.harness import FEEDBACK_MAX_CHARS, MAX_LISTED_ERRORS, bounded_feedback
+from runner.run.parts import validate_endpoint_plan
+from runner.run.plan import expect_value, pascal, resource_of
+from runner.run.tools import make_tool
+from runner.schemas.inflection import plural
 from runner.schemas.validate import validate_part
 
 
@@ -26,24 +25,6 @@ def test_names_and_resources() -> None:
     assert pascal("hr_time_tracking") == "HrTimeTracking"
     assert resource_of("/todo-lists/{todoListId}/todos") == "todo-lists"
     assert resource_of("/{id}") == "root"
-
-
-def test_schema_doc_names_recursive_unions_once() -> None:
-    text = describe_schema(tool_schema("test.function"), "TestFunction")
-    assert text.startswith("TestFunction {")
-    assert "statements: Statement[]" in text
-    assert text.count("\nEqualPredicate {") == 1
-    assert len(text) < 9000  # it goes into every test prompt
-
-
-def test_grammar_caps_are_stricter_never_looser() -> None:
-    engine, digest, doc, name = _schema("analyze")
-    assert name == "write_analyze" and len(digest) == 64 and "Actor {" in doc
-    actor = engine["$defs"]["Actor"]["properties"]
-    assert actor["description"]["maxLength"] == GRAMMAR_MAX_STRING
-    assert actor["name"]["maxLength"] == 64  # names keep their pattern and their own cap
-    assert cap_strings({"type": "string", "maxLength": 10}) == {"type": "string", "maxLength": 10}
-    assert cap_strings({"type": "string", "enum": ["a"]}) == {"type": "string", "enum": ["a"]}
 
 
 def test_expect_value_adds_a_placed_error() -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from runner.bench.config import RunConfig
-from runner.bench.record import PHASE_NAMES
-from runner.bench.run import execute_run, start_run
-from runner.bench.store import ResultsStore
 from runner.projects import suite_projects
+from runner.run.config import RunConfig
+from runner.run.record import PHASE_NAMES
+from runner.run.run import execute_run, start_run
+from runner.run.store import ResultsStore
 
 
 @pytest.mark.model

@@ -13,7 +13,8 @@ import pytest
 
 from backends.base import Backend, GenerationRequest, GenerationStats, LoadConfig
 from backends.fake import FakeBackend
-from runner.bench.record import PROFILER_COLUMNS
+from runner.bench.execute import WorkerHandle
+from runner.bench.plan import BenchConfig, BenchTest
 from runner.profiler import (
     CALL_COLUMNS,
     LoadProfile,
@@ -26,8 +27,7 @@ from runner.profiler import (
     profile_load,
     profiled_generate,
 )
-from runner.profiler.bench_plan import BenchConfig, BenchTest
-from runner.profiler.bench_runner import WorkerHandle
+from runner.run.record import PROFILER_COLUMNS
 
 MiB = 1024 * 1024
 

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from runner.bench.aggregate import build_record
-from runner.bench.record import CallAttempt, PhaseSummary, ProjectResult
-from runner.bench.store import ResultsStore
 from runner.cli import app
 from runner.report.bootstrap import bootstrap_difference
 from runner.report.build import build_report
 from runner.report.compare import compare_runs, format_comparison
 from runner.report.plots import pareto_front
+from runner.run.aggregate import build_record
+from runner.run.record import CallAttempt, PhaseSummary, ProjectResult
+from runner.run.store import ResultsStore
 
 MACHINE = {
     "os": "Linux",

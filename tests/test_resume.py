@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.bench.store import ResultsStore
+from runner.run.store import ResultsStore
 
 PROJECT = """
 id = "notes"

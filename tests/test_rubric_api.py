@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from runner.render.names import best_match, dto_base, key
 from runner.render.openapi import render_openapi, validate_openapi
-from runner.render.operations import operation_role
 from runner.rubric.interface import score_interface
+from runner.rubric.names import best_match, dto_base, key
+from runner.rubric.operations import operation_role
 from runner.rubric.types import AXIS_POINTS, Dimension
 from runner.schemas.interface import InterfaceDocument
-from tests.test_rubric_db import good_db
+from tests.support.documents import good_db
 
 CAPABILITIES = (
     "create posts",

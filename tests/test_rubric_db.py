@@ -10,132 +10,13 @@ from typing import Any
 import pytest
 
 from runner.render.ddl import render_ddl
-from runner.render.sqlite_probe import probe
 from runner.rubric.database import score_database
+from runner.rubric.sqlite_probe import probe
 from runner.rubric.types import AXIS_POINTS, Dimension
 from runner.schemas.database import DatabaseDocument
+from tests.support.documents import GOOD_DB, _col, good_db
 
 REQUIRED_ENTITIES = ("member", "board", "post", "comment", "vote")
-
-
-def _fk(name: str, target: str, *, unique: bool = False, nullable: bool = False) -> dict[str, Any]:
-    return {
-        "name": name,
-        "targetTable": target,
-        "unique": unique,
-        "nullable": nullable,
-        "description": "Owner.",
-    }
-
-
-def _col(name: str, type_: str, nullable: bool = False) -> dict[str, Any]:
-    return {"name": name, "type": type_, "nullable": nullable, "description": f"The {name}."}
-
-
-def _table(
-    name: str, stance: str, fks: list[dict[str, Any]], cols: list[dict[str, Any]], unique=(), plain=()
-):
-    return {
-        "name": name,
-        "description": f"One row of {name}.",
-        "stance": stance,
-        "primaryKey": "id",
-        "foreignKeys": fks,
-        "columns": cols,
-        "uniqueIndexes": [{"columns": list(c)} for c in unique],
-        "plainIndexes": [{"columns": list(c)} for c in plain],
-    }
-
-
-GOOD_DB: dict[str, Any] = {
-    "files": [
-        {
-            "filename": "schema-01-members.prisma",
-            "namespace": "Members",
-            "tables": [
-                _table(
-                    "members",
-                    "primary",
-                    [],
-                    [
-                        _col("email", "string"),
-                        _col("display_name", "string"),
-                        _col("password_hash", "string"),
-                        _col("created_at", "datetime"),
-                        _col("deleted_at", "datetime", True),
-                    ],
-                    unique=[("email",)],
-                    plain=[("created_at",)],
-                ),
-                _table(
-                    "member_profiles",
-                    "subsidiary",
-                    [_fk("member_id", "members", unique=True)],
-                    [_col("bio", "string", True), _col("avatar_url", "uri", True)],
-                    unique=[("member_id",)],
-                ),
-            ],
-        },
-        {
-            "filename": "schema-02-boards.prisma",
-            "namespace": "Boards",
-            "tables": [
-                _table(
-                    "boards",
-                    "primary",
-                    [_fk("parent_id", "boards", nullable=True)],
-                    [_col("slug", "string"), _col("title", "string"), _col("created_at", "datetime")],
-                    unique=[("slug",)],
-                    plain=[("parent_id",)],
-                ),
-                _table(
-                    "posts",
-                    "primary",
-                    [_fk("board_id", "boards"), _fk("author_id", "members")],
-                    [
-                        _col("title", "string"),
-                        _col("body", "string"),
-                        _col("view_count", "int"),
-                        _col("is_pinned", "boolean"),
-                        _col("created_at", "datetime"),
-                        _col("updated_at", "datetime"),
-                    ],
-                    plain=[("board_id", "created_at"), ("author_id",)],
-                ),
-                _table(
-                    "post_snapshots",
-                    "snapshot",
-                    [_fk("post_id", "posts")],
-                    [_col("title", "string"), _col("body", "string"), _col("created_at", "datetime")],
-                    plain=[("post_id", "created_at")],
-                ),
-                _table(
-                    "comments",
-                    "primary",
-                    [
-                        _fk("post_id", "posts"),
-                        _fk("author_id", "members"),
-                        _fk("parent_id", "comments", nullable=True),
-                    ],
-                    [_col("body", "string"), _col("created_at", "datetime")],
-                    plain=[("post_id", "created_at"), ("author_id",), ("parent_id",)],
-                ),
-                _table(
-                    "post_votes",
-                    "subsidiary",
-                    [_fk("post_id", "posts"), _fk("member_id", "members")],
-                    [_col("value", "int"), _col("created_at", "datetime")],
-                    unique=[("post_id", "member_id")],
-                    plain=[("member_id",)],
-                ),
-            ],
-        },
-    ]
-}
-
-
-def good_db() -> DatabaseDocument:
-    return DatabaseDocument.model_validate(copy.deepcopy(GOOD_DB))
 
 
 def _variant(change: Callable[[dict[str, Any]], None]) -> DatabaseDocument:
@@ -284,6 +165,6 @@ def test_link_table_without_a_unique_pair_loses_index_points() -> None:
      ("user", False), ("status", False), ("address", False), ("todo", False)],
 )  # fmt: skip
 def test_plural_rules(word: str, plural: bool) -> None:
-    from runner.render.names import is_plural
+    from runner.schemas.inflection import is_plural
 
     assert is_plural(word) is plural

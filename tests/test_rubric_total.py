@@ -8,52 +8,20 @@ from typing import Any
 
 import pytest
 
-from runner.bench.stats import mean_ci, t_quantile_975
 from runner.projects import builtin_projects
-from runner.rubric.analyze import analysis_coverage, stem
+from runner.rubric.analyze import analysis_coverage
 from runner.rubric.efficiency import ToolCallStats, score_efficiency
 from runner.rubric.testlogic import score_tests
 from runner.rubric.total import total_score
 from runner.rubric.types import AXIS_POINTS, Dimension
+from runner.run.stats import mean_ci, t_quantile_975
 from runner.schemas.analyze import AnalyzeDocument
-from runner.schemas.interface import InterfaceDocument
+from runner.schemas.inflection import singular
 from runner.schemas.testlogic import TestDocument
-from tests.test_pipeline_designer import ENDPOINTS, analyze, make_test_function, operation
+from tests.support.designer import analyze
+from tests.support.documents import good_tests, interface_doc
 
 TODO = builtin_projects()["todo"]
-
-
-def interface_doc() -> InterfaceDocument:
-    operations: list[dict[str, Any]] = []
-    components: list[dict[str, Any]] = []
-    for method, path, _ in ENDPOINTS:
-        part = operation(method, path, {c["name"] for c in components})
-        operations.append(part["operation"])
-        components += part["components"]
-    return InterfaceDocument.model_validate({"operations": operations, "components": components})
-
-
-def good_tests() -> dict[str, Any]:
-    lines = [f"{m} {p}" for m, p, _ in ENDPOINTS]
-    functions = [make_test_function(f"test_{r}", lines) for r in ("todo_lists", "todos")]
-    # a third function that reads, updates and deletes what it created, so every endpoint is covered
-    crud = make_test_function("test_todo_lifecycle", lines)
-    for method, path, _ in ENDPOINTS:
-        if method == "post":
-            continue
-        params = [p.strip("{}") for p in path.split("/") if p.startswith("{")]
-        body = None
-        if method == "put":
-            fields = [{"name": "title", "value": {"kind": "stringLiteral", "value": "x"}}]
-            if path.startswith("/todos"):
-                fields.append({"name": "done", "value": {"kind": "booleanLiteral", "value": True}})
-            body = {"kind": "objectLiteral", "properties": fields}
-        crud["statements"].append({
-            "kind": "apiCall", "method": method, "path": path, "body": body, "variable": None,
-            "parameters": [{"name": p, "value": {"kind": "propertyAccess", "expression": {"kind": "identifier", "name": "created"}, "name": "id"}} for p in params],
-        })  # fmt: skip
-    functions.append(crud)
-    return {"functions": functions}
 
 
 def test_score(data: dict[str, Any]) -> float:
@@ -144,7 +112,7 @@ def test_analysis_coverage_folds_the_analyze_phase() -> None:
         < fraction
     )
     assert analysis_coverage(None, TODO.entities, TODO.capabilities)[0] == 0.0
-    assert (stem("replies"), stem("todos"), stem("classes")) == ("reply", "todo", "class")
+    assert (singular("replies"), singular("todos"), singular("classes")) == ("reply", "todo", "class")
 
 
 def test_total_adds_axes_and_rejects_inconsistent_dimensions() -> None:

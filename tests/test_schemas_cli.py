@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from runner.cli import app
+from runner.run.tools import make_tool
 
 DATA = Path(__file__).parent / "data" / "schemas"
 runner = CliRunner()
@@ -27,6 +28,17 @@ def test_schema_digest() -> None:
     result = runner.invoke(app, ["schema", "database.table", "--digest"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1] == "interface Table {"
+
+
+def test_schema_prints_what_the_run_uses() -> None:
+    """`--digest` is the prompt text and `--grammar` the engine schema of the tool `lapbench run` calls."""
+    tool = make_tool("interface.plan")
+    digest = runner.invoke(app, ["schema", "interface.plan", "--digest"])
+    assert digest.exit_code == 0, digest.output
+    assert digest.output == tool.doc + "\n"
+    grammar = runner.invoke(app, ["schema", "test.function", "--grammar", "--compact"])
+    assert grammar.exit_code == 0, grammar.output
+    assert json.loads(grammar.output) == make_tool("test.function").json_schema
 
 
 def test_schema_unknown_phase_is_one_line_error() -> None:

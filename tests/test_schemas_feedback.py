@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from runner.schemas import summarize_failures, validate_document, validate_part
-from runner.schemas.report import PlacedError, ValidationReport, annotate_json, render_path
+from runner.schemas.feedback import PlacedError, ValidationReport, annotate_json, render_path
 
 DATA = Path(__file__).parent / "data" / "schemas"
 

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runner.schemas import InterfaceDocument, ValidationContext, validate_document
-from runner.schemas.report import Segment
+from runner.schemas.feedback import Segment
 from runner.schemas.testlogic import EXPRESSION_KINDS
-from tests.test_schemas_strategies import (
+from tests.support.strategies import (
     INNER_KINDS,
     LEAF_KINDS,
     analyze_documents,

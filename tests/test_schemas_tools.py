@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from runner.run.grammar import TOOL_NAMES, grammar_schema
+from runner.run.tools import make_tool
 from runner.schemas import (
     PARTS,
     PHASES,
@@ -111,10 +113,10 @@ def test_recursion_limits_name_recursive_defs() -> None:
         assert set(recursion_limits(name)) <= set(tool_schema(name).get("$defs", {}))
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", TOOL_NAMES)
 def test_llguidance_compiles_every_tool_schema_without_warnings(name: str) -> None:
     llguidance = pytest.importorskip("llguidance")
-    grammar = llguidance.LLMatcher.grammar_from_json_schema(tool_schema(name))
+    grammar = llguidance.LLMatcher.grammar_from_json_schema(grammar_schema(name))
     is_error, warnings = llguidance.LLMatcher.validate_grammar_with_warnings(grammar)
     assert (is_error, warnings) == (False, [])
 
@@ -137,3 +139,23 @@ def test_digest_marks_optional_fields_and_unions() -> None:
     assert "  body: Expression | null; // Request body" in digest
     assert "Node kind." not in schema_digest("test", descriptions=True)
     assert "//" not in schema_digest("database", descriptions=False)
+
+
+def test_prompt_text_names_recursive_unions_once() -> None:
+    text = make_tool("test.function").doc
+    assert text == schema_digest("test.function")  # `lapbench schema --digest` prints the prompt text
+    declarations = [line for line in text.splitlines() if not line.startswith("//")]
+    assert declarations[0] == "interface TestFunction {"  # the root first
+    assert "  statements: Statement[];" in text
+    assert text.count("\ninterface EqualPredicate {") == 1
+    assert len(text) < 9000  # it goes into every test prompt
+
+
+def test_digest_types_maps_and_the_endpoint_plan() -> None:
+    operation = schema_digest("interface.operation")
+    assert "  properties: Record<string, JsonSchema>;" in operation
+    variant = next(line for line in operation.splitlines() if line.startswith("type OneOfVariant = "))
+    assert "ConstSchema" in variant and "OneOfSchema" not in variant  # a oneOf never nests
+    plan = make_tool("interface.plan").doc
+    assert plan.splitlines()[1] == "interface EndpointPlan {"
+    assert "interface PlannedEndpoint {" in plan

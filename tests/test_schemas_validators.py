@@ -39,7 +39,8 @@ def test_valid_documents_pass_with_and_without_context(phase: str, context: Vali
         report = validate_document(phase, data, ctx)
         assert report.valid, report.feedback_text()
         assert report.document is not None
-        assert report.document.model_dump(by_alias=True, exclude_defaults=False) is not None
+        # the document keeps everything the model wrote, under the same (camelCase) keys
+        assert report.document.model_dump(by_alias=True, exclude_unset=True) == data
 
 
 def test_valid_test_document_uses_every_expression_kind() -> None:
@@ -180,12 +181,12 @@ def test_operation_part_resolves_new_and_known_components() -> None:
     assert [e.path for e in report.errors] == ["$input.operation.authorizationActor"]
 
 
-def test_component_part_and_test_function_part(context: ValidationContext) -> None:
+def test_new_component_refs_and_test_function_part(context: ValidationContext) -> None:
     interface = load("interface.valid.json")
-    topic = interface["components"][0]
-    report = validate_part("interface.component", topic)
-    assert [e.path for e in report.errors] == ['$input.schema.properties.author["$ref"]']
-    assert validate_part("interface.component", topic, context).valid
+    part = {"operation": interface["operations"][1], "components": [interface["components"][0]]}
+    report = validate_part("interface.operation", part)
+    assert [e.path for e in report.errors] == ['$input.components[0].schema.properties.author["$ref"]']
+    assert validate_part("interface.operation", part, context).valid
     function = load("invalid/test.unknown_operation.json")["functions"][0]
     report = validate_part("test.function", function, context)
     assert [(e.path, e.kind) for e in report.errors] == [("$input.statements[1].path", "unknown_operation")]
@@ -200,7 +201,7 @@ def test_unknown_names_are_key_errors() -> None:
 
 def test_iter_nodes_walks_every_node_with_its_path() -> None:
     from runner.schemas import TestDocument, iter_nodes
-    from runner.schemas.report import render_path, value_at
+    from runner.schemas.feedback import render_path, value_at
     from runner.schemas.testlogic import ApiCall, Identifier
 
     data = load("test.valid.json")

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from runner import setup_models
 from runner.cli import app
 from runner.errors import ModelFileError
-from runner.setup_models import PackagedModel, ensure_model
+from runner.setup import pypi_models as setup_models
+from runner.setup.pypi_models import PackagedModel, ensure_model
 
 
 def _wheel(directory: Path, dist: str, version: str, member: str, payload: bytes) -> None:

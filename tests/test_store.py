@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from runner.bench.aggregate import build_record
-from runner.bench.record import PROFILER_COLUMNS, CallAttempt, PhaseSummary, ProjectResult
-from runner.bench.store import ResultsStore
 from runner.errors import LapbenchError
-from runner.profiler import CALL_COLUMNS
+from runner.run.aggregate import build_record
+from runner.run.record import PROFILER_COLUMNS, CallAttempt, PhaseSummary, ProjectResult
+from runner.run.store import ResultsStore
 
 
 def attempt(key: str, **measures: float | int | None) -> CallAttempt:
@@ -37,8 +36,15 @@ def make_store(tmp_path: Path) -> ResultsStore:
     return store
 
 
-def test_profiler_columns_match_the_profiler() -> None:
-    assert PROFILER_COLUMNS == CALL_COLUMNS
+def test_every_profiler_column_is_stored_with_its_type(tmp_path: Path) -> None:
+    measures = {
+        name: 7 if name.endswith(("tokens", "bytes", "evaluated")) else 0.25 for name in PROFILER_COLUMNS
+    }
+    with make_store(tmp_path) as store:
+        store.record_call("r1", attempt("k", **measures))
+        stored = store.finished_calls("r1")["k"].measures
+    assert stored == measures
+    assert all(type(stored[name]) is type(value) for name, value in measures.items())
 
 
 def test_each_call_is_committed_and_visible_to_another_connection(tmp_path: Path) -> None:

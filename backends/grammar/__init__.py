@@ -1,8 +1,8 @@
 """Grammar engines: compile a JSON Schema once, then drive decoding one token at a time.
 
 An engine turns `Constraint.json_schema` into a `TokenMatcher` bound to one model vocabulary. The decode
-loop (backends/grammar/decode.py, used by the llama.cpp backend; the MLX backend drives a matcher from its
-own loop) asks the matcher per step:
+loop (backends/grammar/decode.py, run by both the llama.cpp and the MLX backend on numpy logits rows) asks
+the matcher per step:
 
     matcher.allows(token)        cheap check of one candidate (the greedy argmax is usually allowed)
     matcher.mask_logits(logits)  set every disallowed logit of a float32 numpy row to -inf, in place
@@ -14,7 +14,7 @@ own loop) asks the matcher per step:
 
 Engines:
 - "llguidance" (default; backends/grammar/llguidance_engine.py): Earley parser + lexer over token tries,
-  jump-forward, whitespace capped through the schema's `x-guidance` options, also usable from MLX.
+  jump-forward, whitespace capped through the schema's `x-guidance` options; llama.cpp and MLX.
 - "gbnf" (backends/grammar/gbnf_engine.py): llama.cpp's own grammar sampler fed with
   `llama_cpp.llama_grammar.json_schema_to_gbnf`; the baseline, llama.cpp only, no jump-forward.
 

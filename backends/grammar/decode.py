@@ -1,6 +1,7 @@
 """The decode loop: sample from a logits source, optionally under a grammar, with jump-forward.
 
-The loop is independent of llama.cpp so that tests can script the logits (`LogitsSource`). Per step:
+The loop is independent of any model library: the llama.cpp and MLX backends both run it, and tests
+script the logits (`LogitsSource`). Per step:
 1. take the logits row of the last evaluated position (a numpy view, never a Python list);
 2. pick a token: greedy takes the argmax and asks the matcher whether it is allowed; only when it is not
    is the full mask computed and applied (with temperature the same holds: sampling from p and accepting

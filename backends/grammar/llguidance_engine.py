@@ -1,22 +1,10 @@
 """The llguidance engine: JSON Schema -> token matcher with jump-forward, for llama.cpp and MLX.
 
-How a backend uses it (the MLX backend does exactly this from its own decode loop):
-
-    from backends.grammar.llguidance_engine import (
-        compile_json_schema, tokenizer_from_tokenizer_json, tokenizer_from_llama_vocab)
-
-    tok = tokenizer_from_tokenizer_json(folder / "tokenizer.json", n_vocab=logits_width, eos_tokens=[...])
-    grammar = compile_json_schema(constraint.json_schema, tok, name=constraint.name,
-                                  max_whitespace=constraint.max_whitespace)   # ConstraintCompileError
-    matcher = grammar.matcher()          # fresh state; compile once per schema, matcher() per call
-    bitmask = matcher.new_bitmask()      # int32 (1, ceil(n_vocab / 32)); bit set = token allowed
-    loop:
-        ff = matcher.forced_tokens()     # jump-forward: append + consume these without sampling
-        matcher.fill_mask(bitmask)       # then e.g. llguidance.mlx.apply_token_bitmask(logits, bitmask)
-        ... sample token ...
-        matcher.consume(token)           # False -> the token was not allowed (bug: never fail open)
-        matcher.is_done()                # the document is complete and nothing may follow
-    (`matcher.mask_logits(np_row)` does fill_mask + apply for a float32 numpy logits row, in place.)
+Both backends use it the same way: build a tokenizer once per model (`tokenizer_from_llama_vocab` for
+llama.cpp, `tokenizer_from_tokenizer_json` for an MLX folder, with `n_vocab` = the width of the logits
+row), compile a schema with `compile_json_schema` (ConstraintCompileError, never 'any JSON'), and hand
+`grammar.matcher()` to the shared decode loop (backends/grammar/decode.py), which drives it through the
+`TokenMatcher` protocol on numpy logits rows.
 
 Cost: building a tokenizer takes ~0.1-1 s (cache it per model); compiling a schema is cached per
 (schema, whitespace) inside this module; `matcher()` is a cheap deep copy of a compiled template.
@@ -80,18 +68,11 @@ class LlguidanceMatcher:
         self.vocab_size = vocab_size
         self._bitmask = allocate_token_bitmask(1, vocab_size)
 
-    def new_bitmask(self) -> NDArray[np.int32]:
-        return allocate_token_bitmask(1, self.vocab_size)
-
-    def fill_mask(self, bitmask: NDArray[np.int32]) -> None:
-        """Write the allowed-token bits for the next step into `bitmask` (shape (1, words) or (words,))."""
-        fill_next_token_bitmask(self._matcher, bitmask if bitmask.ndim == 2 else bitmask.reshape(1, -1))
-
     def allows(self, token: int) -> bool:
         return self._matcher.validate_tokens([token]) == 1
 
     def mask_logits(self, logits: NDArray[np.float32]) -> None:
-        self.fill_mask(self._bitmask)
+        fill_next_token_bitmask(self._matcher, self._bitmask)  # int32 words, bit set = token allowed
         allowed = np.unpackbits(self._bitmask.view(np.uint8), bitorder="little")
         width = min(logits.shape[-1], self.vocab_size)
         logits[:width][allowed[:width] == 0] = -np.inf
@@ -111,9 +92,6 @@ class LlguidanceMatcher:
 
     def reset(self) -> None:
         self._matcher.reset()
-
-    def error(self) -> str:
-        return str(self._matcher.get_error())
 
 
 class LlguidanceGrammar:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from runner.profiler.bench_plan import BenchRecord
-    from runner.profiler.bench_runner import BenchSpec
+    from runner.bench.execute import BenchSpec
+    from runner.bench.plan import BenchRecord
 
 from runner.errors import ConfigError
 
@@ -20,7 +20,8 @@ def register(app: typer.Typer) -> None:
     def bench(
         models: list[str] = typer.Argument(
             None,
-            help="Model files (.gguf) or MLX folders; several run interleaved. Default: the bundled model.",
+            help="Model files (.gguf), MLX folders, catalog ids, org/repo:QUANT or ollama:MODEL; several run "
+            "interleaved. Default: the bundled model.",
         ),
         n_prompt: str = typer.Option(
             "512", "-p", "--n-prompt", help="Prompt-processing test sizes, e.g. 128,512."
@@ -67,8 +68,8 @@ def register(app: typer.Typer) -> None:
         """Measure prompt processing (pp) and token generation (tg) speed like llama-bench: mean ± sample
         stddev over repetitions, raw samples, peak memory per test. Each model runs in its own process,
         so one that runs out of memory does not end the sweep."""
-        from runner.profiler.bench import BenchOptions, build_spec, parse_int_list, parse_pg
-        from runner.profiler.bench_output import FORMATS, failures, render_table, render_text
+        from runner.bench.output import FORMATS, failures, render_table, render_text
+        from runner.bench.spec import BenchOptions, build_spec, parse_int_list, parse_pg
 
         fmt = "json" if as_json else output
         if fmt not in FORMATS:
@@ -108,7 +109,7 @@ def _run_with_progress(spec: BenchSpec) -> list[BenchRecord]:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from runner.profiler.bench_runner import run_bench
+    from runner.bench.execute import run_bench
 
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:

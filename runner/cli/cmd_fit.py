@@ -64,8 +64,8 @@ def register(app: typer.Typer) -> None:
     def fit(
         model: str | None = typer.Argument(
             None,
-            help="Catalog id (e.g. gemma-3-27b), .gguf file, model folder, URL, hf://org/repo/file.gguf "
-            "or org/repo:QUANT.",
+            help="Catalog id (e.g. gemma-3-27b), .gguf file, model folder, URL, hf://org/repo/file.gguf, "
+            "org/repo:QUANT or ollama:MODEL; a local copy is read first.",
         ),
         quant: str | None = typer.Option(None, "--quant", "-q", help="Quant to check, e.g. Q4_K_M."),
         ctx: int = typer.Option(8192, "--ctx", help="Context length to size the KV cache for."),
@@ -122,7 +122,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def pull(
         model: str = typer.Argument(
-            ..., help="Catalog id or org/repo, optionally :QUANT (e.g. qwen3-8b:Q4_K_M)."
+            ...,
+            help="Catalog id or org/repo, optionally :QUANT (e.g. qwen3-8b:Q4_K_M), or hf://org/repo/file.gguf.",
         ),
         quant: str | None = typer.Option(None, "--quant", "-q", help="Quant to download."),
         ctx: int = typer.Option(8192, "--ctx", help="Context the fit check sizes for."),
@@ -135,9 +136,10 @@ def register(app: typer.Typer) -> None:
         ),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
-        """Download MODEL's GGUF (resumable, with a progress bar) unless it is already here or does not fit."""
+        """Download MODEL's GGUF (resumable, with a progress bar) into the Hugging Face cache, unless it is
+        already on this machine (any place `lapbench models` looks) or does not fit."""
         from runner.fit.api import FitOptions
-        from runner.fit.pull import pull as do_pull
+        from runner.pull.download import pull as do_pull
 
         result = do_pull(
             model, quant, force=force, opts=FitOptions(ctx=ctx, memory=memory), models_dir=models_dir

@@ -1,4 +1,4 @@
-"""`lapbench models`: the catalog and which of its files are on this machine."""
+"""`lapbench models`: the catalog, where each of its files was found, and the other local models."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from runner.catalog import load_catalog
-from runner.local_models import catalog_rows
+from runner.models.catalog import load_catalog
+from runner.models.local import catalog_rows, other_local
 
 
 def register(app: typer.Typer) -> None:
@@ -18,20 +18,26 @@ def register(app: typer.Typer) -> None:
             [], "--models-dir", help="Another folder to look for model files in (repeatable)."
         ),
         catalog: Path | None = typer.Option(None, "--catalog", help="A models.toml other than the default."),
-        as_json: bool = typer.Option(False, "--json", help="Print every entry with its sources as JSON."),
+        as_json: bool = typer.Option(
+            False, "--json", help="Print {models: every entry with its sources, other_local: other files}."
+        ),
     ) -> None:
-        """List the catalog (models.toml) and mark the quant files present locally (`--json` gives their paths)."""
+        """List the catalog (models.toml) and where each quant's file was found: lapbench's models folder,
+        --models-dir, the Hugging Face cache, LM Studio, Ollama or llama.cpp's cache; then the GGUF files of
+        those tools that the catalog does not name."""
         rows = catalog_rows(load_catalog(catalog), extra_dirs=models_dir)
+        others = other_local(q["local_path"] for row in rows for q in row["quant"] if q["local_path"])
         if as_json:
-            typer.echo(json.dumps(rows, indent=2))
+            typer.echo(json.dumps({"models": rows, "other_local": others}, indent=2))
             return
         from rich.console import Console
         from rich.table import Table
 
         table = Table(title="lapbench catalog")
         table.add_column("id", no_wrap=True)
-        for column in ("family", "params", "arch", "quant", "size", "local"):
+        for column in ("family", "params", "arch", "quant", "size"):
             table.add_column(column)
+        table.add_column("found in", no_wrap=True)
         for row in rows:
             params = row["params"]["total"]
             for quant in row["quant"] or [None]:
@@ -42,9 +48,17 @@ def register(app: typer.Typer) -> None:
                     row["arch"].get("gguf_arch") or "?",
                     quant["name"] if quant else "-",
                     _human(quant["size_bytes"]["value"], "B") if quant and quant["size_bytes"] else "?",
-                    "yes" if quant and quant["local_path"] else "",
+                    (quant and quant["found_in"]) or "",
                 )
-        Console().print(table)
+        console = Console()
+        console.print(table)
+        if others:
+            extra = Table(title="other local models")
+            for column in ("spec", "found in", "size"):
+                extra.add_column(column, overflow="fold")
+            for other in others:
+                extra.add_row(other["spec"], other["found_in"], _human(other["size_bytes"], "B"))
+            console.print(extra)
 
 
 def _human(value: float | None, unit: str, billions: str = "G") -> str:

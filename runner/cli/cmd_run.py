@@ -37,10 +37,15 @@ def register(app: typer.Typer) -> None:
     def run(
         model: str = typer.Argument(
             None,
-            help="GGUF file, MLX folder, catalog id[:quant], or server model name. Default: the bundled model.",
+            help="GGUF file, MLX folder, catalog id[:QUANT], org/repo:QUANT, hf://org/repo/file.gguf, "
+            "ollama:MODEL[:TAG] (found where Hugging Face, LM Studio, Ollama or llama.cpp keep them), or a "
+            "server model name. Default: the bundled model.",
         ),
         backend: str = typer.Option(
-            None, "--backend", help="llama-cpp, mlx, openai or fake (default: from MODEL)."
+            None,
+            "--backend",
+            help="llama-cpp, mlx, openai, fake, or oracle (the gold answers; with MODEL, forced through "
+            "it) (default: from MODEL).",
         ),
         suite: str = typer.Option("smoke", "--suite", help="smoke, standard, full, or one project id."),
         project_file: list[Path] = typer.Option(
@@ -81,10 +86,10 @@ def register(app: typer.Typer) -> None:
         continue with --resume RUN_ID."""
         from rich.console import Console
 
-        from runner.bench.config import RunConfig, resolve_model
-        from runner.bench.progress import RunProgress, score_tables
-        from runner.bench.run import benchmark
         from runner.projects import Project, resolve_projects
+        from runner.run.config import RunConfig, model_for_run, oracle_options
+        from runner.run.progress import RunProgress, score_tables
+        from runner.run.run import benchmark
 
         path = _results(results)
         config: RunConfig | None = None
@@ -93,16 +98,13 @@ def register(app: typer.Typer) -> None:
             if mode not in ("grammar", "free"):
                 raise ConfigError(f"--mode must be grammar or free, not {mode!r}")
             projects = resolve_projects(suite, project_file or [])
-            model_path, label = resolve_model(model, backend)
-            if backend is None:
-                from backends.registry import pick_backend_for
-
-                backend = pick_backend_for(model_path)
+            options = oracle_options(model, backend, _backend_options(backend_options))
+            model_path, label, backend = model_for_run(model, backend)
             config = RunConfig(
                 model=model_path, model_label=label, backend=backend,
                 suite="custom" if project_file else suite, mode=mode,
                 engine=engine, repeats=repeats, retries=retries, seed=seed, temperature=temperature,
-                n_ctx=ctx, n_threads=threads, max_tokens=max_tokens, force=force, backend_options=_backend_options(backend_options),
+                n_ctx=ctx, n_threads=threads, max_tokens=max_tokens, force=force, backend_options=options,
             )  # fmt: skip
         with RunProgress() as progress:
             record = benchmark(config, projects, path, resume=resume, hooks=progress.hooks())
@@ -121,26 +123,37 @@ def register(app: typer.Typer) -> None:
         ),
         as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON."),
     ) -> None:
-        """List the stored benchmark runs, newest first."""
+        """List the stored benchmark runs, newest first (all fields with --json)."""
+        from rich import box
         from rich.console import Console
         from rich.table import Table
 
-        from runner.bench.store import ResultsStore
+        from runner.run.store import ResultsStore
 
         with ResultsStore(_results(results)) as store:
             rows = store.list_runs()
         if as_json:
             typer.echo(json.dumps(rows, indent=2))
             return
-        table = Table(title=f"{len(rows)} runs")
-        for column in ("run_id", "started", "status", "model", "backend", "suite", "calls", "score"):
-            table.add_column(column, no_wrap=column == "run_id")
-        for row in rows:
-            score = "" if row["score"] is None else f"{row['score']:.1f}"
-            started = str(row["created_at"])[:16].replace("T", " ")
-            table.add_row(row["run_id"], started, *(str(row[c]) for c in ("status", "model", "backend", "suite")),
-                          str(row["calls"]), score)  # fmt: skip
-        Console().print(table)
+        # Five columns fit an 80-column terminal. The id is what --resume, report and compare take, and it
+        # starts with the start time (UTC); backend, times and the full model label are in --json.
+        cells = [
+            (r["run_id"], r["model"], r["suite"], str(r["calls"]),
+             r["status"] if r["score"] is None else f"{r['score']:.1f}")
+            for r in rows
+        ]  # fmt: skip
+        headers = ("run", "model", "suite", "calls", "result")
+        widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(headers)]
+        console = Console()
+        room = max(8, console.width - sum(widths) + widths[1] - 2 * (len(headers) - 1))
+        table = Table(title=f"{len(rows)} runs", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        table.collapse_padding = True
+        table.add_column("run", overflow="fold")  # too narrow a terminal folds the id, never cuts it
+        for header in headers[1:]:
+            table.add_column(header, no_wrap=True, justify="right" if header == "calls" else "left")
+        for run_id, model, *rest in cells:
+            table.add_row(run_id, _short_model(model, room), *rest)
+        console.print(table)
 
     @app.command()
     def score(
@@ -169,7 +182,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from runner.bench.score_file import is_autobe, score_file
+        from runner.score.document import is_autobe, score_file
 
         if autobe or is_autobe(file):
             raise typer.Exit(_score_autobe(file, as_json))
@@ -188,6 +201,16 @@ def register(app: typer.Typer) -> None:
             if not result.valid:
                 typer.echo(result.feedback)
         raise typer.Exit(0 if result.valid else 1)
+
+
+def _short_model(label: str, width: int) -> str:
+    """A model label in `width` characters: a URL or a path keeps its last part, and a longer name keeps
+    its start and its end (where the quant is), joined by "…"."""
+    name = (label.rstrip("/").rsplit("/", 1)[-1] or label).removesuffix(".gguf")
+    if len(name) <= width:
+        return name
+    tail = max(6, width // 3)
+    return name[: width - tail - 1] + "…" + name[-tail:]
 
 
 def _score_autobe(path: Path, as_json: bool) -> int:

@@ -9,25 +9,32 @@ from pathlib import Path
 import typer
 
 _NAMES = "analyze, database, interface, test, or a part: database.file, database.table, "
-_NAMES += "interface.operation, interface.component, test.function"
+_NAMES += "interface.operation, test.function"
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def schema(
-        phase: str = typer.Argument(..., help=f"Phase or part: {_NAMES}."),
+        phase: str = typer.Argument(..., help=f"Phase or part: {_NAMES}; or interface.plan."),
         compact: bool = typer.Option(False, "--compact", help="One line, no indentation."),
         digest: bool = typer.Option(
-            False, "--digest", help="TypeScript-like declarations instead (what a small model reads)."
+            False, "--digest", help="TypeScript declarations instead: the text the model reads in its prompt."
+        ),
+        grammar: bool = typer.Option(
+            False,
+            "--grammar",
+            help="The schema the grammar engine compiles in `lapbench run` (caps applied, recursion unrolled).",
         ),
     ) -> None:
         """Print the JSON Schema of a phase's tool arguments (what the model must produce)."""
-        from runner.schemas.files import phase_digest, phase_schema
+        from runner.run.grammar import grammar_schema
+        from runner.run.tools import tool_doc, tool_json_schema
 
         if digest:
-            typer.echo(phase_digest(phase))
+            typer.echo(tool_doc(phase))
             return
-        typer.echo(json.dumps(phase_schema(phase), indent=None if compact else 2))
+        schema = grammar_schema(phase) if grammar else tool_json_schema(phase)
+        typer.echo(json.dumps(schema, indent=None if compact else 2))
 
     @app.command()
     def validate(

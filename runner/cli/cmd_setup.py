@@ -6,7 +6,8 @@ import json
 
 import typer
 
-from runner import paths, setup_models
+from runner import paths
+from runner.setup import pypi_models as setup_models
 
 
 def register(app: typer.Typer) -> None:

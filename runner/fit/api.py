@@ -6,13 +6,13 @@ import platform
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from runner.catalog import load_catalog
 from runner.errors import ConfigError, LapbenchError
 from runner.fit.budget import resolve_budget
 from runner.fit.memory import KV_TYPES, RuntimeConfig
 from runner.fit.resolve import Resolved, resolve_catalog, resolve_model
 from runner.fit.suite import suite_tokens
 from runner.fit.verdict import FitReport, build_report
+from runner.models.catalog import load_catalog
 
 VERDICT_ORDER = {"fits": 0, "tight": 1, "does not fit": 2}
 

@@ -3,7 +3,7 @@ MLX config.json, or a models.toml entry.
 
 Each layer says what its cache holds per token (real key/value sizes, not hidden/heads), whether it is a
 sliding-window layer (holding only its window), a recurrent / linear-attention layer (a constant state), or
-an MLA layer (a compressed latent). See shared/FACTS.md §7 for why each case matters.
+an MLA layer (a compressed latent).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from runner.fit.gguf_header import GGUFHeader
+from runner.fit.gguf_header import GGUFHeader, TensorInfo
 
 LayerKind = Literal["full", "swa", "recurrent"]
 
@@ -53,6 +53,12 @@ class ModelArch:
     )
     n_expert: int = 0
     n_expert_used: int = 0
+    unread_bytes: int = 0
+    """Weights one decode step does not read: the token-embedding table of a model with its own output head
+    (only one row of it is looked up); a tied table is read whole as the output head."""
+    prompt_params: int | None = None
+    """Parameters multiplying every prompt token: all active ones but the token embedding and the output head,
+    which llama.cpp evaluates for the last prompt token only. None: unknown (the total is used)."""
     source: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -62,6 +68,16 @@ class ModelArch:
 
     def count(self, kind: LayerKind) -> int:
         return sum(1 for layer in self.layers if layer.kind == kind)
+
+
+def token_terms(tensors: list[TensorInfo], n_expert: int, used: int) -> tuple[int, int]:
+    """(unread_bytes, prompt_params) of a GGUF's tensors (see ModelArch)."""
+    embd = next((t for t in tensors if t.name == "token_embd.weight"), None)
+    output = next((t for t in tensors if t.name == "output.weight"), None)
+    experts = sum(t.n_elements for t in tensors if "_exps." in t.name)
+    active = sum(t.n_elements for t in tensors) - experts + (experts * used // n_expert if n_expert else 0)
+    outside = (embd.n_elements if embd else 0) + (output.n_elements if output else 0)
+    return (embd.n_bytes if embd and output else 0), max(active - outside, 0)
 
 
 def _per_layer(value: Any, n_layers: int, default: int) -> list[int]:
@@ -131,13 +147,14 @@ def arch_from_gguf(header: GGUFHeader) -> ModelArch:
     expert_bytes = sum(t.n_bytes for t in header.tensors if "_exps." in t.name)
     active = weights - expert_bytes + (expert_bytes * used // n_expert if n_expert else 0)
     vocab = int(get("vocab_size", 0) or 0) or _vocab_from_header(header)
+    unread, prompt_params = token_terms(header.tensors, n_expert, used)
     return ModelArch(
         arch=header.architecture, n_layers=n_layers, n_embd=n_embd, n_vocab=vocab, n_head=n_head, n_ff=ff, head_dim=key_len,
         layers=tuple(layers), max_context=get("context_length"), n_params=header.n_params,
         weights_bytes=weights, active_weights_bytes=active, n_tensors=len(header.tensors),
         n_expert=n_expert, n_expert_used=used, source=header.source,
         n_merges=int(getattr(header.metadata.get("tokenizer.ggml.merges"), "count", 0) or 0),
-        cpu_repack_bytes=_cpu_repack_bytes(header),
+        cpu_repack_bytes=_cpu_repack_bytes(header), unread_bytes=unread, prompt_params=prompt_params,
     )  # fmt: skip
 
 

@@ -1,8 +1,7 @@
 """How much memory a model may use, and how fast memory can be read, on this machine or a named Mac.
 
-Apple Silicon numbers come from shared/FACTS.md §4 (bandwidth) and §5 (Metal working-set limit): the GPU may
-wire about 2/3 of RAM on machines up to 32 GB and about 75% above (observed on 16/32/64/96 GB Macs), unless
-`sudo sysctl iogpu.wired_limit_mb=N` raised it. Elsewhere the budget is RAM minus a reserve for the OS.
+On Apple Silicon the budget is what Metal lets the GPU wire (`metal_default_budget`); elsewhere it is RAM
+minus a reserve for the OS. Chip bandwidths are Apple's published figures, with the sources named per chip.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from runner.errors import ConfigError
 
 GIB = 1 << 30
 
-# chip -> (bandwidth GB/s, largest RAM configuration in GB listed in FACTS.md §4 or None, source keys)
+# chip -> (bandwidth GB/s, largest RAM configuration in GB or None when unknown, source keys)
 CHIPS: dict[str, tuple[float, int | None, str]] = {
     "M1": (68.25, None, "LLAMACPP_PR1642"),
     "M1 Pro": (200.0, None, "LLAMACPP_PR1642"),
@@ -40,8 +39,9 @@ CHIPS: dict[str, tuple[float, int | None, str]] = {
     "M5 Max": (614.0, 128, "MACRUMORS_M5"),
 }
 
-# Decode efficiency (fraction of peak bandwidth reached), FACTS.md §6: dense on Max chips ~57% (M1 Max,
-# Llama-3.1-8B), on base chips ~86% (M4); MoE ~25% on M1 Max (Qwen3-30B-A3B), i.e. 0.44 of dense.
+# Decode efficiency (fraction of peak bandwidth reached), from published llama.cpp decode speeds: dense on
+# Max chips ~57% (M1 Max, Llama-3.1-8B), on base chips ~86% (M4); MoE ~25% on M1 Max (Qwen3-30B-A3B), i.e.
+# 0.44 of dense.
 DENSE_EFFICIENCY_BIG, DENSE_EFFICIENCY_BASE, MOE_FACTOR = 0.57, 0.86, 0.44
 
 
@@ -67,7 +67,7 @@ class Budget:
 
 
 def find_chip(name: str) -> Chip:
-    """Case-insensitive; a name with two variants ("M4 Max") picks the faster one, as FACTS lists it."""
+    """Case-insensitive; a name with two variants ("M4 Max") picks the faster one."""
     wanted = " ".join(name.replace("Apple", "").split()).lower()
     exact = [k for k in CHIPS if k.lower() == wanted]
     matches = exact or [k for k in CHIPS if k.lower().startswith(wanted + " ")]
@@ -87,8 +87,30 @@ def parse_size(text: str) -> int:
     return int(float(match.group(1)) * scale)
 
 
-def metal_default_budget(ram_bytes: int) -> int:
-    return ram_bytes * 2 // 3 if ram_bytes <= 36 * GIB else ram_bytes * 3 // 4
+METAL_TWO_THIRDS_UP_TO = 36 * GIB
+
+
+def metal_default_budget(ram_bytes: int, wired_limit_mb: int | None = None) -> int:
+    """Bytes the GPU may wire on an Apple Silicon Mac (Metal's `recommendedMaxWorkingSetSize`).
+
+    `sudo sysctl iogpu.wired_limit_mb=N` with N > 0 sets the limit to N MiB (until reboot); 0 or unset
+    leaves macOS's default: 2/3 of RAM on machines up to 36 GB, 3/4 above. Source: Metal's
+    recommendedMaxWorkingSetSize as llama.cpp logs it at load (16 GB: 10922.67 MiB = 2/3, llama-cpp-python
+    issue #687; 64 GB: 49152 MiB = 3/4, llama.cpp issue #1870; 96 GB: 72 GiB = 3/4), and Apple's
+    https://developer.apple.com/documentation/metal/mtldevice/recommendedmaxworkingsetsize . macOS 26
+    reports about 84% on a 128 GB Mac, so this errs on the safe side there.
+    """
+    if wired_limit_mb:
+        return wired_limit_mb << 20
+    return ram_bytes * 2 // 3 if ram_bytes <= METAL_TWO_THIRDS_UP_TO else ram_bytes * 3 // 4
+
+
+def metal_budget_rule(ram_bytes: int, wired_limit_mb: int | None = None) -> str:
+    """`metal_default_budget`'s rule for these inputs, in words for the fit output."""
+    if wired_limit_mb:
+        return f"Metal limit iogpu.wired_limit_mb={wired_limit_mb}"
+    share = "2/3" if ram_bytes <= METAL_TWO_THIRDS_UP_TO else "3/4"
+    return f"Metal working set ≈ {share} of RAM (macOS default; raise it with iogpu.wired_limit_mb)"
 
 
 def _sysctl(name: str) -> int | None:
@@ -115,19 +137,12 @@ def resolve_budget(
     elif chip and chip.ram_gb:
         ram = chip.ram_gb * GIB
     elif chip:
-        raise ConfigError(
-            f"FACTS.md lists no RAM size for {chip.name}", hint="add --memory, e.g. --memory 64GB"
-        )
+        raise ConfigError(f"no RAM size is known for {chip.name}", hint="add --memory, e.g. --memory 64GB")
     else:
         ram = machine_ram()
     bw = bandwidth or (chip.bandwidth_gbs if chip else None)
     if chip or on_mac:
         wired = _sysctl("iogpu.wired_limit_mb") if on_mac and not memory and not chip else None
-        if wired:
-            return Budget(wired << 20, ram, "Metal limit from iogpu.wired_limit_mb", chip, bw)
-        share = "2/3" if ram <= 36 * GIB else "75%"
-        return Budget(
-            metal_default_budget(ram), ram, f"Metal working set ≈ {share} of RAM (FACTS §5)", chip, bw
-        )
+        return Budget(metal_default_budget(ram, wired), ram, metal_budget_rule(ram, wired), chip, bw)
     reserve = max(2 * GIB, ram // 10)
     return Budget(ram - reserve, ram, f"RAM minus a {reserve / GIB:.1f} GiB reserve for the OS", None, bw)

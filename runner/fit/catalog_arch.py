@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.catalog import ModelEntry, Quant
 from runner.errors import ConfigError
 from runner.fit.arch import LayerCache, LayerKind, ModelArch, swa_flags
+from runner.models.catalog import ModelEntry, Quant
 
 
 def _v(field: Any) -> Any:
@@ -66,7 +66,7 @@ def arch_from_catalog(entry: ModelEntry, quant: Quant | None) -> ModelArch:
     notes = (
         ()
         if quant
-        else (f"no quant listed: weights assume a typical Q4_K_M ({TYPICAL_Q4_BPW} bpw, FACTS §3)",)
+        else (f"no quant listed: weights assume a typical Q4_K_M ({TYPICAL_Q4_BPW} bpw)",)
     )
     return ModelArch(
         arch=a.gguf_arch or entry.family, notes=notes, n_layers=n_layers, n_embd=n_embd, n_vocab=_v(a.vocab_size) or 0,

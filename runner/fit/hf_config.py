@@ -1,4 +1,6 @@
-"""ModelArch from a Hugging Face / MLX `config.json` (+ safetensors sizes) or from a models.toml entry."""
+"""ModelArch from a Hugging Face / MLX `config.json`: of a local model folder (plus the tensor bytes that
+its safetensors headers declare), or fetched from the hub by `runner.fit.hub`. A models.toml entry becomes
+a ModelArch in `runner.fit.catalog_arch`."""
 
 from __future__ import annotations
 

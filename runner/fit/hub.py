@@ -1,13 +1,12 @@
-"""Hugging Face: repo ids to URLs (HF_ENDPOINT and tokens honoured by huggingface_hub), the local HF cache,
-and remote MLX/safetensors folders (config.json + safetensors index)."""
+"""Hugging Face over the network: repo ids to URLs (HF_ENDPOINT and tokens honoured by huggingface_hub), repo
+listings, and remote MLX/safetensors folders (config.json + safetensors index). The local cache is one of the
+stores of runner.models.stores."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import urllib.request
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.errors import ConfigError, LapbenchError
@@ -16,29 +15,16 @@ from runner.fit.hf_config import arch_from_config
 if TYPE_CHECKING:
     from runner.fit.arch import ModelArch
     from runner.fit.resolve import Resolved
+    from runner.models.resolve import Spec
 
 MAX_JSON_BYTES = 32 << 20
 
 
-def _is_hf_repo(repo: str | None) -> bool:
-    return bool(repo) and re.fullmatch(r"[\w.\-]+/[\w.\-]+", repo or "") is not None
+def cache_dir() -> str:
+    """The Hugging Face cache, read at call time (huggingface_hub reads its variables once, at import)."""
+    from runner.models.stores import hf_cache_dir
 
-
-def cache_dir() -> str | None:
-    """HF_HUB_CACHE / HF_HOME read at call time (huggingface_hub reads them once, at import)."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return os.environ["HF_HUB_CACHE"]
-    return str(Path(os.environ["HF_HOME"]) / "hub") if os.environ.get("HF_HOME") else None
-
-
-def cached_file(repo: str | None, filename: str) -> Path | None:
-    """The file if it is already in the Hugging Face cache (no network)."""
-    if not _is_hf_repo(repo):
-        return None
-    from huggingface_hub import try_to_load_from_cache
-
-    found = try_to_load_from_cache(repo_id=str(repo), filename=filename, cache_dir=cache_dir())
-    return Path(found) if isinstance(found, str) else None
+    return str(hf_cache_dir())
 
 
 def endpoint() -> str | None:
@@ -72,33 +58,24 @@ def list_gguf_files(repo: str) -> list[str]:
 
 
 def pick_gguf(files: list[str], quant: str) -> list[str]:
-    """The file(s) of one quant: the name contains QUANT as a whole token; a split set is returned whole."""
-    token = re.compile(rf"(^|[-_./]){re.escape(quant)}([-_.]|$)", re.IGNORECASE)
-    hits = sorted(f for f in files if token.search(f.rsplit("/", 1)[-1]))
-    if not hits:
+    """The file(s) of one quant in a repo listing (runner.models.resolve.quant_files), or a ConfigError."""
+    from runner.models.resolve import quant_files
+
+    chosen = quant_files(files, quant)
+    if not chosen:
         raise ConfigError(
             f"no .gguf file for quant {quant!r}", hint=f"files: {', '.join(files[:12]) or 'none'}"
         )
-    first = next((f for f in hits if "-00001-of-" in f), hits[0])
-    from runner.fit.resolve import split_names
-
-    return split_names(first) if "-00001-of-" in first else [first]
+    return chosen
 
 
-def resolve_hf(spec: str, quant: str | None) -> Resolved:
+def resolve_hf(spec: Spec) -> Resolved:
+    """The header of a Hugging Face file read remotely (an hf-file spec, or an hf-repo spec with its quant)."""
     from runner.fit.resolve import remote_gguf
 
-    if spec.startswith("hf://"):
-        org, repo, filename = [*spec[len("hf://") :].split("/", 2), "", ""][:3]
-        if not filename:
-            raise ConfigError(f"{spec}: expected hf://org/repo/file.gguf")
-        return remote_gguf(file_url(f"{org}/{repo}", filename), auth_headers(), quant)
-    repo_id, _, tag = spec.partition(":")
-    quant = quant or tag
-    if not quant:
-        raise ConfigError(f"{spec}: which quant?", hint=f"write {repo_id}:Q4_K_M or add --quant")
-    chosen = pick_gguf(list_gguf_files(repo_id), quant)
-    return remote_gguf(file_url(repo_id, chosen[0]), auth_headers(), quant)
+    repo = spec.repo or ""
+    filename = spec.filename or pick_gguf(list_gguf_files(repo), spec.quant or "")[0]
+    return remote_gguf(file_url(repo, filename), auth_headers(), spec.quant)
 
 
 def _get_json(url: str) -> Any:

@@ -1,8 +1,10 @@
 """Memory model: weights + KV cache + compute buffers + runtime overhead, each term shown.
 
 KV cache: per layer, with the layer's real cached sizes; sliding-window layers hold only their window
-(llama.cpp: PAD(window + n_ubatch, 256) cells unless the full-size SWA cache is requested), recurrent layers
-a constant f32 state, MLA layers the compressed latent.
+(llama.cpp: PAD(window x sequences + n_ubatch, 256) cells per stream unless the full-size SWA cache is requested;
+mlx-lm's RotatingKVCache: the window plus one prefill step while a prompt is evaluated), recurrent layers a
+constant f32 state per sequence, MLA layers the compressed latent. llama.cpp keeps one stream of cells shared
+by all sequences when the cache is unified (llama-server's default with parallel slots), else one per sequence.
 
 Compute buffer: llama.cpp sizes it by reserving the worst-case graph of one micro-batch (n_ubatch tokens)
 against a full cache, and ggml-alloc reuses memory between layers, so its size is the peak of the live tensors
@@ -20,7 +22,7 @@ they are properties of the runtime, not of any one model.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Literal
 
 from runner.fit.arch import ModelArch
@@ -41,14 +43,20 @@ Device = Literal["metal", "cpu"]
 @dataclass(frozen=True)
 class RuntimeConfig:
     ctx: int = 4096
-    n_ubatch: int = 512
+    n_ubatch: int = 512  # mlx: the prefill step (mlx-lm evaluates a prompt 2048 tokens at a time)
     type_k: str = "f16"
     type_v: str = "f16"
     flash_attn: bool = False
     swa_full: bool = False
     n_seq: int = 1
+    kv_unified: bool = False
     device: Device = "metal"
-    backend: Literal["llama.cpp", "mlx"] = "llama.cpp"
+    backend: Literal["llama-cpp", "mlx"] = "llama-cpp"  # the backend registry's names
+
+    @property
+    def streams(self) -> int:
+        """KV streams llama.cpp allocates: one shared by every sequence when unified, else one each."""
+        return 1 if self.kv_unified else self.n_seq
 
 
 @dataclass(frozen=True)
@@ -66,22 +74,23 @@ class MemoryEstimate:
     def total_bytes(self) -> int:
         return self.weights_bytes + self.kv_bytes + self.compute_bytes + self.overhead_bytes
 
-    def as_dict(self) -> dict[str, int]:
-        return {**asdict(self), "total_bytes": self.total_bytes}
-
 
 def pad(n: int, to: int) -> int:
     return -(-n // to) * to
 
 
 def kv_cells(arch: ModelArch, cfg: RuntimeConfig) -> tuple[int, int]:
-    """Cells of the full-attention cache and of the sliding-window cache."""
-    n_ctx = pad(cfg.ctx, CTX_PAD) if cfg.backend == "llama.cpp" else cfg.ctx
+    """Cells of one stream of the full-attention cache and of the sliding-window cache. `ctx` is what one
+    sequence may reach: a unified stream of ctx cells is shared by all sequences (llama-server's -c)."""
+    # both runtimes pad or grow caches in steps of 256 cells (llama.cpp n_pad, mlx-lm KVCache.step)
+    n_ctx = pad(cfg.ctx, CTX_PAD)
     windows = [layer.window for layer in arch.layers if layer.kind == "swa"]
     if not windows or cfg.swa_full:
         return n_ctx, n_ctx
-    window = max(windows) * cfg.n_seq + (cfg.n_ubatch if cfg.backend == "llama.cpp" else 0)
-    return n_ctx, min(n_ctx, pad(window, CTX_PAD) if cfg.backend == "llama.cpp" else window)
+    if cfg.backend == "mlx":  # RotatingKVCache keeps window - 1 old tokens plus the prompt chunk being added
+        return n_ctx, min(n_ctx, max(windows) + min(cfg.ctx, cfg.n_ubatch) - 1)
+    seqs = cfg.n_seq if cfg.kv_unified else 1
+    return n_ctx, min(n_ctx, pad(max(windows) * seqs + cfg.n_ubatch, CTX_PAD))
 
 
 def kv_bytes(arch: ModelArch, cfg: RuntimeConfig) -> tuple[int, int, int]:
@@ -92,9 +101,9 @@ def kv_bytes(arch: ModelArch, cfg: RuntimeConfig) -> tuple[int, int, int]:
     for layer in arch.layers:
         per_token = layer.k_elems * k_size + layer.v_elems * v_size
         if layer.kind == "full":
-            full += per_token * full_cells * cfg.n_seq
+            full += per_token * full_cells * cfg.streams
         elif layer.kind == "swa":
-            swa += per_token * swa_cells * cfg.n_seq
+            swa += per_token * swa_cells * cfg.streams
         else:
             state += layer.state_bytes * cfg.n_seq
     return int(full), int(swa), int(state)
@@ -129,13 +138,13 @@ def compute_bytes(arch: ModelArch, cfg: RuntimeConfig) -> int:
 
 
 def _mlx_compute(arch: ModelArch, cfg: RuntimeConfig) -> int:
-    # mlx-lm prefills in steps of 2048 tokens and materialises the attention scores of one step.
-    step = min(cfg.ctx, 2048)
+    # mlx-lm prefills in steps of n_ubatch (2048) tokens and materialises the attention scores of one step.
+    step = min(cfg.ctx, cfg.n_ubatch)
     return int(4 * step * (cfg.ctx * arch.n_head + 2 * arch.n_ff + 4 * arch.n_embd) + 4 * arch.n_vocab)
 
 
 def overhead_bytes(arch: ModelArch, cfg: RuntimeConfig) -> int:
-    base = RUNTIME_BASE_BYTES if cfg.backend == "llama.cpp" else MLX_RUNTIME_BASE_BYTES
+    base = RUNTIME_BASE_BYTES if cfg.backend == "llama-cpp" else MLX_RUNTIME_BASE_BYTES
     output_buffer = 4 * arch.n_vocab * cfg.n_seq
     vocab = VOCAB_BYTES_PER_TOKEN * arch.n_vocab + BYTES_PER_MERGE * arch.n_merges
     return base + vocab + output_buffer
@@ -143,7 +152,7 @@ def overhead_bytes(arch: ModelArch, cfg: RuntimeConfig) -> int:
 
 def estimate_memory(arch: ModelArch, cfg: RuntimeConfig, weights_bytes: int | None = None) -> MemoryEstimate:
     weights = weights_bytes if weights_bytes is not None else (arch.weights_bytes or 0)
-    if cfg.device == "cpu" and cfg.backend == "llama.cpp":
+    if cfg.device == "cpu" and cfg.backend == "llama-cpp":
         weights += arch.cpu_repack_bytes
     full, swa, state = kv_bytes(arch, cfg)
     return MemoryEstimate(

@@ -3,19 +3,16 @@ from the best source available: local GGUF header, remote GGUF header (Range req
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from runner import paths
-from runner.catalog import ModelEntry, Quant, load_catalog
-from runner.errors import ConfigError, ModelFileError
-from runner.fit.arch import ModelArch, arch_from_gguf
+from runner.errors import ModelFileError
+from runner.fit.arch import ModelArch, arch_from_gguf, token_terms
 from runner.fit.gguf_header import GGUFHeader, parse_gguf_header
 from runner.fit.hf_config import arch_from_folder
 from runner.fit.sources import ByteSource, FileSource
-
-SPLIT = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$")
+from runner.models.catalog import ModelEntry
+from runner.models.resolve import Located, NotLocal, Spec, locate, parse_spec, pick_quant, split_names
 
 
 @dataclass(frozen=True)
@@ -28,15 +25,6 @@ class Resolved:
     file_size: int = 0
 
 
-def split_names(name: str) -> list[str]:
-    """All parts of a split GGUF (`x-00001-of-00003.gguf`), or just the name."""
-    match = SPLIT.search(name)
-    if not match:
-        return [name]
-    total = int(match.group(2))
-    return [SPLIT.sub(f"-{i:05d}-of-{total:05d}.gguf", name) for i in range(1, total + 1)]
-
-
 def headers_to_arch(headers: list[GGUFHeader], label: str) -> ModelArch:
     """The first split carries the metadata; tensors (and so bytes) are summed over all parts."""
     arch = arch_from_gguf(headers[0])
@@ -45,9 +33,11 @@ def headers_to_arch(headers: list[GGUFHeader], label: str) -> ModelArch:
     weights = sum(h.tensor_bytes for h in headers)
     expert = sum(t.n_bytes for h in headers for t in h.tensors if "_exps." in t.name)
     active = weights - expert + (expert * arch.n_expert_used // arch.n_expert if arch.n_expert else 0)
+    unread, prompt_params = token_terms([t for h in headers for t in h.tensors], arch.n_expert, arch.n_expert_used)
     return replace(
         arch, weights_bytes=weights, active_weights_bytes=active, n_params=sum(h.n_params for h in headers),
-        n_tensors=sum(len(h.tensors) for h in headers), source=label,
+        n_tensors=sum(len(h.tensors) for h in headers), source=label, unread_bytes=unread,
+        prompt_params=prompt_params,
     )  # fmt: skip
 
 
@@ -80,68 +70,57 @@ def remote_gguf(url: str, headers: dict[str, str] | None = None, quant: str | No
     return read_gguf(sources, url, "gguf-remote", quant)
 
 
-def find_local_quant(entry: ModelEntry, quant: Quant, models_dir: Path | None = None) -> Path | None:
-    if not quant.file:
-        return None
-    for folder in (models_dir, paths.models_dir()):
-        if folder is not None and (folder / quant.file).exists():
-            return folder / quant.file
-    from runner.fit.hub import cached_file
-
-    return cached_file(quant.repo, quant.file)
-
-
-def pick_quant(entry: ModelEntry, quant: str | None) -> Quant | None:
-    if quant:
-        found = entry.find_quant(quant)
-        if found is None:
-            names = ", ".join(q.name for q in entry.quant) or "none"
-            raise ConfigError(f"{entry.id} has no quant {quant!r} in models.toml", hint=f"known: {names}")
-        return found
-    return entry.quant[0] if entry.quant else None
+def _local(found: Located, label: str | None = None) -> Resolved:
+    """A located file's header (GGUF) or config.json (MLX folder)."""
+    if found.backend == "mlx":
+        return Resolved(arch_from_folder(found.path), label or found.target, "config", found.quant)
+    return replace(local_gguf(found.path, found.quant), label=label or found.target)
 
 
 def resolve_catalog(entry: ModelEntry, quant: str | None, models_dir: Path | None = None) -> Resolved:
+    """The quant's local file if there is one, else the catalog's own numbers."""
     from runner.fit.catalog_arch import arch_from_catalog
 
     q = pick_quant(entry, quant)
-    local = find_local_quant(entry, q, models_dir) if q else None
-    if local is not None and local.suffix == ".gguf":
-        found = local_gguf(local, q.name if q else None)
-        return replace(found, label=f"{entry.id}:{q.name}" if q else entry.id)
-    arch = arch_from_catalog(entry, q)
-    return Resolved(arch, f"{entry.id}" + (f":{q.name}" if q else ""), "catalog", q.name if q else None)
+    label = f"{entry.id}:{q.name}" if q else entry.id
+    try:
+        found = (
+            locate(Spec("catalog", label, q.name, entry=entry), models_dirs=_dirs(models_dir)) if q else None
+        )
+    except NotLocal:
+        found = None
+    if found is not None:
+        return _local(found, label)
+    return Resolved(arch_from_catalog(entry, q), label, "catalog", q.name if q else None)
+
+
+def _dirs(models_dir: Path | None) -> list[Path]:
+    return [models_dir] if models_dir else []
 
 
 def resolve_model(spec: str, quant: str | None = None, models_dir: Path | None = None) -> Resolved:
-    """MODEL as typed by the user → Resolved."""
-    path = Path(spec).expanduser()
-    if path.is_file():
-        return local_gguf(path, quant)
-    if path.is_dir():
-        if (path / "config.json").exists():
-            return Resolved(arch_from_folder(path), str(path), "config", quant)
-        ggufs = sorted(p for p in path.glob("*.gguf") if not quant or quant.lower() in p.name.lower())
-        if ggufs:
-            return local_gguf(ggufs[0], quant)
-        raise ModelFileError(
-            f"{path}: no config.json and no .gguf file", hint="point at a model file or folder"
-        )
-    if spec.startswith(("http://", "https://")):
+    """MODEL as typed by the user → Resolved: a local file when the resolver finds one, else the remote header
+    (URL, Hugging Face) or the catalog's numbers."""
+    parsed = parse_spec(spec, quant)
+    if parsed.kind == "url":
         if spec.rstrip("/").endswith(".gguf"):
             return remote_gguf(spec, quant=quant)
         from runner.fit.hub import remote_folder
 
         return Resolved(remote_folder(spec.rstrip("/")), spec, "config", quant)
-    base, _, tag = spec.partition(":")
-    entry = load_catalog().get(base) if "/" not in base else None
-    if entry is not None:
-        return resolve_catalog(entry, quant or tag or None, models_dir)
-    if spec.startswith("hf://") or re.fullmatch(r"[\w.\-]+/[\w.\-]+(:[\w.\-]+)?|hf://.+", spec):
+    if parsed.kind == "catalog" and parsed.entry is not None:
+        return resolve_catalog(parsed.entry, parsed.quant, models_dir)
+    path = Path(parsed.text)
+    if parsed.kind == "path" and path.is_file():  # the header decides, whatever the suffix
+        return local_gguf(path, quant)
+    if parsed.kind == "path" and (path / "config.json").is_file():  # config.json suffices, weights or not
+        return Resolved(arch_from_folder(path), parsed.text, "config", quant)
+    try:
+        found = locate(parsed, models_dirs=_dirs(models_dir))
+    except NotLocal:
+        if parsed.kind not in ("hf-repo", "hf-file"):
+            raise
         from runner.fit.hub import resolve_hf
 
-        return resolve_hf(spec, quant)
-    raise ConfigError(
-        f"{spec!r} is not a catalog id, a file, a folder or a URL",
-        hint="see `lapbench models`, or pass a .gguf path, an https:// URL or org/repo:QUANT",
-    )
+        return resolve_hf(parsed)
+    return _local(found, parsed.text if parsed.kind == "path" else found.label)

@@ -52,23 +52,6 @@ class FileSource:
         self.close()
 
 
-class BytesSource:
-    """Bytes in memory (tests, fuzzing)."""
-
-    def __init__(self, data: bytes, name: str = "<bytes>") -> None:
-        self.name = name
-        self.bytes_read = 0
-        self._data = data
-
-    def size(self) -> int | None:
-        return len(self._data)
-
-    def read(self, offset: int, length: int) -> bytes:
-        data = self._data[offset : offset + max(0, length)]
-        self.bytes_read += len(data)
-        return data
-
-
 class CachingSource:
     """Remembers every range fetched from `inner`, so that re-reading a region (a speculative parse that
     is verified, then adopted) costs nothing. `bytes_read` is the inner source's: real transfers only."""

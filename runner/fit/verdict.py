@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from runner.errors import ConfigError
 from runner.fit.arch import ModelArch
 from runner.fit.budget import DENSE_EFFICIENCY_BIG, MOE_FACTOR, Budget
 from runner.fit.memory import KV_TYPES, MemoryEstimate, RuntimeConfig, estimate_memory, kv_cells
@@ -132,3 +133,17 @@ def build_report(
         max_ctx=max_context(arch, cfg, budget.budget_bytes), predicted_tps=tps, suite_seconds=suite_seconds,
         suite_tokens=suite, arch=arch, runtime=cfg, bytes_read=bytes_read, file_size=file_size, notes=tuple(notes),
     )  # fmt: skip
+
+
+def refuse_if_it_does_not_fit(report: FitReport, *, force: bool, label: str | None = None) -> None:
+    """The one refusal of `run` and `pull`: a model that `fit` says will not fit is neither loaded nor
+    downloaded, unless --force."""
+    if force or report.verdict != "does not fit":
+        return
+    need, have = report.memory.total_bytes / 2**30, report.budget.budget_bytes / 2**30
+    smaller_ctx = f"lower --ctx (it fits up to {report.max_ctx}), " if report.max_ctx else ""
+    raise ConfigError(
+        f"{label or report.model} does not fit: needs about {need:.1f} GiB at --ctx {report.memory.ctx}, "
+        f"the budget is {have:.1f} GiB ({report.budget.rule})",
+        hint=f"{smaller_ctx}pick a smaller quant, or pass --force",
+    )

@@ -1,4 +1,5 @@
-"""The profiler: memory and throughput of every load and generation, machine facts, and `lapbench bench`.
+"""The profiler: memory and throughput of every load and generation, and machine facts (used by `lapbench run`
+and `lapbench bench`).
 
 For the benchmark pipeline (see each module's docstring)::
 
@@ -6,14 +7,11 @@ For the benchmark pipeline (see each module's docstring)::
 
 - `profile_load(backend, LoadConfig) -> LoadProfile` (load_seconds, peak_rss_bytes, backend_memory)
 - `profiled_generate(backend, request, on_token) -> (Generation, CallProfile)`; `CallProfile.to_row()` gives
-  the store's profiler columns (`CALL_COLUMNS`, the same names as runner.bench.record.PROFILER_COLUMNS)
+  the store's profiler columns (`CALL_COLUMNS`, the same names as runner.run.record.PROFILER_COLUMNS)
 - `aggregate(profiles_or_rows, loads=()) -> dict` per phase or run
 - `collect_machine_info(backend=..., n_threads=..., n_ctx=..., quant=...) -> MachineInfo` (pydantic;
   `.model_dump_json()` for runs.machine_json)
 
-`lapbench bench` lives in bench.py (options -> spec), bench_plan.py (tests, records, statistics),
-bench_runner.py (one worker process per configuration, interleaved), bench_worker.py (the measurement)
-and bench_output.py (table, json, jsonl, csv, md).
 """
 
 from __future__ import annotations

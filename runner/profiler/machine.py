@@ -3,7 +3,7 @@
 `collect_machine_info()` is cheap (no heavy imports: library versions come from package metadata) and
 never fails: a fact that cannot be read is None. On macOS it asks `sysctl` for the chip
 (machdep.cpu.brand_string), the RAM (hw.memsize) and the Metal working-set limit (iogpu.wired_limit_mb;
-0 means the default of about 75% of RAM, which `metal_budget_bytes` then reports).
+0 means macOS's default, which `metal_budget_bytes` reports by `runner.fit.budget.metal_default_budget`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from pathlib import Path
 import psutil
 from pydantic import BaseModel, Field
 
+from runner.fit.budget import metal_default_budget
+
 LIBRARIES: dict[str, str] = {
     "lapbench": "lapbench",
     "llama_cpp": "llama-cpp-python",
@@ -29,8 +31,6 @@ LIBRARIES: dict[str, str] = {
     "numpy": "numpy",
 }
 """Key in MachineInfo.libraries -> distribution name."""
-
-METAL_DEFAULT_FRACTION = 0.75
 
 
 class MachineInfo(BaseModel):
@@ -143,7 +143,7 @@ def collect_machine_info(
         wired = _sysctl("iogpu.wired_limit_mb")
         if wired is not None and wired.isdigit():
             wired_mb = int(wired)
-            budget = wired_mb * 1024 * 1024 if wired_mb > 0 else int(ram * METAL_DEFAULT_FRACTION)
+            budget = metal_default_budget(ram, wired_mb)
     else:
         cpu_model = _linux_cpu_model() if sys.platform.startswith("linux") else platform.processor() or None
         gpu = _linux_gpu() if sys.platform.startswith("linux") else None

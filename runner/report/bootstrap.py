@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runner.bench.record import ProjectResult
+from runner.run.record import ProjectResult
 
 Value = Callable[[ProjectResult], float]
 

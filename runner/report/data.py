@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runner.bench.record import RunRecord
-from runner.bench.store import ResultsStore
 from runner.errors import LapbenchError
+from runner.run.record import RunRecord
+from runner.run.store import ResultsStore
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from runner.bench.store import ResultsStore
 from runner.errors import ConfigError
+from runner.run.store import ResultsStore
 
 ExportFormat = Literal["jsonl", "csv"]
 ExportTable = Literal["results", "calls"]

@@ -8,9 +8,9 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from runner.bench.record import PHASE_NAMES
 from runner.report.data import RunView
 from runner.rubric.types import AXIS_POINTS
+from runner.run.record import PHASE_NAMES
 
 AXIS_COLORS = {"database": "#4c72b0", "interface": "#55a868", "test": "#c44e52", "efficiency": "#8172b2"}
 GIB = 2**30

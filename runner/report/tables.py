@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from runner.bench.record import PHASE_NAMES, Interval
 from runner.report.bootstrap import bootstrap_difference
 from runner.report.data import RunView, machine_summary
 from runner.rubric.types import AXIS_POINTS
+from runner.run.record import PHASE_NAMES, Interval
 
 GIB = 2**30
 

@@ -1,109 +1,84 @@
-"""The test axis (25 points): do the test ASTs type-check against the API, and do they test it?
+"""The test axis (25 points): do the tests exercise what the project asks for, and do they check it?
 
-Gate: the test phase's final document validated (`doc` is not None). Dimensions:
-- endpoints_exist: API calls whose (method, path) is an operation of the interface;
-- arguments_match: of those, calls whose path parameters are exactly the operation's and whose body
-  matches the request body (none when the operation takes none; an object literal names only properties of
-  the request component and every required one);
-- variables_declared: identifier uses that refer to a variable declared earlier in an enclosing scope
-  (or a global such as Date);
-- endpoint_coverage: operations of the interface called by at least one test;
-- assertions: test functions that assert something (any predicate node).
-Without an interface the three API dimensions score 0: nothing can be checked against.
+Gate: the test phase's final document validated (`doc` is not None). Validation already makes every API
+call hit an existing operation with the right path parameters and every variable declared before use, so
+no dimension measures those. Required parts: the operations serving the project's capabilities (without
+capabilities: every operation of the interface), and the resources they live under, which each get a test
+function named after them (`test_todo_lists` for `/todo-lists/...`, as the pipeline asks).
+- endpoint_coverage: required capabilities whose operation some test calls;
+- arguments_match: required capabilities called with a body that fits the request schema (an object
+  literal names only properties of the request component, and every required one);
+- assertions: per test function, the share of its API calls that a check (a predicate) follows or wraps;
+- negative_checks: per test function, a check that a bad call fails (errorPredicate/httpErrorPredicate);
+- focused_tests: per test function, it calls the resource it is named after.
+The last three average the functions written with the required resources that have no function (0 each).
+Without an interface every dimension scores 0: nothing can be checked against.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel
-
-from runner.rubric.types import Dimension, scaled_dimensions
+from runner.rubric.required import serving
+from runner.rubric.types import Checklist, Dimension, Result, over_required, scaled_dimensions
+from runner.run.plan import resource_of
+from runner.schemas.base import AstModel
 from runner.schemas.interface import InterfaceDocument, Operation
-from runner.schemas.testlogic import (
-    GLOBALS,
-    ApiCall,
-    ArrowFunction,
-    ExpressionStatement,
-    Identifier,
-    IfStatement,
-    ObjectLiteral,
-    Return,
-    Statement,
-    TestDocument,
-    Throw,
-    VariableDeclaration,
-)
+from runner.schemas.testlogic import ApiCall, ObjectLiteral, TestDocument, TestFunction
+from runner.schemas.testwalk import Scope, Segs, TestWalker
 
 WEIGHTS = {
-    "endpoints_exist": 5.0,
-    "arguments_match": 5.0,
-    "variables_declared": 4.0,
-    "endpoint_coverage": 6.0,
-    "assertions": 5.0,
+    "endpoint_coverage": 7.0,
+    "assertions": 6.0,
+    "negative_checks": 5.0,
+    "arguments_match": 3.0,
+    "focused_tests": 4.0,
 }
-PREDICATE_KINDS = frozenset(
-    {"equalPredicate", "notEqualPredicate", "conditionalPredicate", "errorPredicate", "httpErrorPredicate"}
-)
+NEGATIVE_KINDS = frozenset({"errorPredicate", "httpErrorPredicate"})
+PREDICATE_KINDS = NEGATIVE_KINDS | {"equalPredicate", "notEqualPredicate", "conditionalPredicate"}
 _PARAM = re.compile(r"\{[^}]*\}")
 
 
 @dataclass
-class _Walk:
-    """What one walk over a test function found."""
-
-    api_calls: list[ApiCall] = field(default_factory=list)
-    identifier_uses: int = 0
-    declared_uses: int = 0
-    predicates: int = 0
-
-
-def _visit_statements(statements: Sequence[Statement], scope: frozenset[str], walk: _Walk) -> None:
-    local = set(scope)
-    for statement in statements:
-        if isinstance(statement, VariableDeclaration):
-            _visit(statement.value, frozenset(local), walk)
-            local.add(statement.name)
-        elif isinstance(statement, ApiCall):
-            for parameter in statement.parameters:
-                _visit(parameter.value, frozenset(local), walk)
-            if statement.body is not None:
-                _visit(statement.body, frozenset(local), walk)
-            walk.api_calls.append(statement)
-            if statement.variable:
-                local.add(statement.variable)
-        elif isinstance(statement, IfStatement):
-            _visit(statement.condition, frozenset(local), walk)
-            _visit_statements(statement.then_statements, frozenset(local), walk)
-            _visit_statements(statement.else_statements, frozenset(local), walk)
-        elif isinstance(statement, ExpressionStatement):
-            _visit(statement.expression, frozenset(local), walk)
-        elif isinstance(statement, Return | Throw) and statement.value is not None:
-            _visit(statement.value, frozenset(local), walk)
+class CallSeen:
+    call: ApiCall
+    wrapped: bool
+    """Inside a predicate (its subject)."""
+    negative: bool
+    """Inside an error predicate."""
 
 
-def _visit(node: BaseModel, scope: frozenset[str], walk: _Walk) -> None:
-    if isinstance(node, Identifier):
-        walk.identifier_uses += 1
-        walk.declared_uses += node.name in scope or node.name in GLOBALS
-        return
-    if isinstance(node, ArrowFunction):
-        _visit_statements(node.statements, scope | frozenset(node.parameters), walk)
-        return
-    if getattr(node, "kind", None) in PREDICATE_KINDS:
-        walk.predicates += 1
-    for name in type(node).model_fields:
-        for child in _children(getattr(node, name)):
-            _visit(child, scope, walk)
+@dataclass
+class _Walk(TestWalker):
+    """What one walk over a test function found, in evaluation order."""
 
+    calls: list[CallSeen] = field(default_factory=list)
+    checked_before: int = 0
+    """Calls made before the last predicate: a later check covers them."""
+    negatives: int = 0
+    _inside: list[str] = field(default_factory=list)
 
-def _children(value: object) -> Iterable[BaseModel]:
-    if isinstance(value, BaseModel):
-        yield value
-    elif isinstance(value, list):
-        yield from (item for item in value if isinstance(item, BaseModel))
+    def expression(self, expr: AstModel, segs: Segs, scope: Scope, depth: int, blocks: int) -> None:
+        kind = getattr(expr, "kind", None)
+        if kind not in PREDICATE_KINDS:
+            super().expression(expr, segs, scope, depth, blocks)
+            return
+        self.checked_before = len(self.calls)
+        before = len(self.calls)
+        self._inside.append(kind)
+        super().expression(expr, segs, scope, depth, blocks)
+        self._inside.pop()
+        if kind in NEGATIVE_KINDS and any(c.negative for c in self.calls[before:]):
+            self.negatives += 1
+
+    def api_call(self, call: ApiCall, segs: Segs) -> None:
+        negative = any(k in NEGATIVE_KINDS for k in self._inside)
+        self.calls.append(CallSeen(call, bool(self._inside), negative))
+
+    def checked(self, index: int) -> bool:
+        return self.calls[index].wrapped or index < self.checked_before
 
 
 def path_shape(path: str) -> str:
@@ -111,11 +86,8 @@ def path_shape(path: str) -> str:
     return _PARAM.sub("{}", path.rstrip("/") or "/")
 
 
-def _find_operation(call: ApiCall, interface: InterfaceDocument) -> Operation | None:
-    shape = path_shape(call.path)
-    return next(
-        (op for op in interface.operations if op.method == call.method and path_shape(op.path) == shape), None
-    )
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
 def arguments_match(call: ApiCall, operation: Operation, interface: InterfaceDocument) -> bool:
@@ -135,47 +107,78 @@ def arguments_match(call: ApiCall, operation: Operation, interface: InterfaceDoc
     return given <= allowed and set(component.schema.required) <= given
 
 
-def score_tests(doc: TestDocument | None, interface: InterfaceDocument | None) -> list[Dimension]:
-    if doc is None:
-        gate = (0.0, "gate: the test phase produced no valid document")
-        return scaled_dimensions("test", WEIGHTS, dict.fromkeys(WEIGHTS, gate))
-    walks = []
-    for function in doc.functions:
-        walk = _Walk()
-        _visit_statements(function.statements, frozenset(), walk)
-        walks.append(walk)
-    calls = [c for w in walks for c in w.api_calls]
-    uses = sum(w.identifier_uses for w in walks)
-    declared = sum(w.declared_uses for w in walks)
-    asserting = sum(1 for w in walks if w.predicates)
-    fractions: dict[str, tuple[float, str]] = {
-        "variables_declared": (
-            declared / uses if uses else 1.0,
-            f"{declared}/{uses} identifier uses declared before use",
-        ),
-        "assertions": (asserting / len(walks), f"{asserting}/{len(walks)} test functions assert something"),
+def _walk(function: TestFunction) -> _Walk:
+    walk = _Walk()
+    walk.function(function)
+    return walk
+
+
+def score_tests(
+    doc: TestDocument | None, interface: InterfaceDocument | None, capabilities: Sequence[str] = ()
+) -> list[Dimension]:
+    if doc is None or interface is None:
+        why = "the test phase produced no valid document" if doc is None else "no valid interface to test"
+        return scaled_dimensions("test", WEIGHTS, dict.fromkeys(WEIGHTS, (0.0, f"gate: {why}")))
+    walks = {f.name: _walk(f) for f in doc.functions}
+    by_shape = {(op.method, path_shape(op.path)): op for op in interface.operations}
+    calls = [(seen, by_shape.get((seen.call.method, path_shape(seen.call.path)))) for w in walks.values() for seen in w.calls]
+    # what is required: the operations of each capability (or every operation when none is given)
+    required = {c: serving(c, interface.operations) for c in capabilities} or {
+        f"{op.method} {op.path}": [op] for op in interface.operations
     }
-    if interface is None:
-        none = (0.0, "no valid interface to check the tests against")
-        fractions |= {"endpoints_exist": none, "arguments_match": none, "endpoint_coverage": none}
-        return scaled_dimensions("test", WEIGHTS, fractions)
-    hits = [(call, _find_operation(call, interface)) for call in calls]
-    found = [(call, op) for call, op in hits if op is not None]
-    matching = sum(1 for call, op in found if arguments_match(call, op, interface))
-    covered = {(op.method, path_shape(op.path)) for _, op in found}
-    n_ops = len(interface.operations)
-    fractions |= {
-        "endpoints_exist": (
-            len(found) / len(calls) if calls else 0.0,
-            f"{len(found)}/{len(calls)} API calls hit an existing operation",
-        ),
-        "arguments_match": (
-            matching / len(found) if found else 0.0,
-            f"{matching}/{len(found)} API calls pass the parameters and body the operation expects",
-        ),
-        "endpoint_coverage": (
-            len(covered) / n_ops if n_ops else 0.0,
-            f"{len(covered)}/{n_ops} operations called by a test",
-        ),
-    }
-    return scaled_dimensions("test", WEIGHTS, fractions)
+    subjects = {slug(resource_of(op.path)) for ops in required.values() for op in ops}
+    subjects |= {slug(c.partition(" ")[2]) for c, ops in required.items() if not ops and capabilities}
+    missing_functions = sorted(s for s in subjects if f"test_{s}" not in walks)
+    return scaled_dimensions(
+        "test",
+        WEIGHTS,
+        {
+            "endpoint_coverage": _coverage(required, calls, interface, with_arguments=False),
+            "arguments_match": _coverage(required, calls, interface, with_arguments=True),
+            "assertions": over_required([_assertions(n, w) for n, w in walks.items()], missing_functions, "test functions"),
+            "negative_checks": over_required([_negative(n, w) for n, w in walks.items()], missing_functions, "test functions"),
+            "focused_tests": over_required([_focused(n, w) for n, w in walks.items()], missing_functions, "test functions"),
+        },
+    )  # fmt: skip
+
+
+def _coverage(
+    required: dict[str, list[Operation]],
+    calls: list[tuple[CallSeen, Operation | None]],
+    interface: InterfaceDocument,
+    with_arguments: bool,
+) -> Result:
+    checks = Checklist("required operations called" + (" with fitting arguments" if with_arguments else ""))
+    for capability, ops in required.items():
+        hit = [
+            (seen, op) for seen, op in calls if op is not None and any(op is o for o in ops) and not seen.negative
+        ]
+        if with_arguments:
+            ok = any(arguments_match(seen.call, op, interface) for seen, op in hit)
+            checks.check(ok, f"no call to {capability} with the body it expects")
+        else:
+            checks.check(bool(hit), f"no test calls {capability}")
+    return checks.result()
+
+
+def _assertions(name: str, walk: _Walk) -> Checklist:
+    checks = Checklist("checked API calls")
+    if not walk.calls:
+        checks.check(False, f"{name} calls no operation")
+    for i, seen in enumerate(walk.calls):
+        checks.check(walk.checked(i), f"{name}: {seen.call.method} {seen.call.path} is never checked")
+    return checks
+
+
+def _negative(name: str, walk: _Walk) -> Checklist:
+    checks = Checklist("negative checks")
+    checks.check(walk.negatives > 0, f"{name} never checks that a bad call fails")
+    return checks
+
+
+def _focused(name: str, walk: _Walk) -> Checklist:
+    checks = Checklist("focused test functions")
+    subject = name.removeprefix("test_")
+    hits = any(subject in {slug(s) for s in seen.call.path.split("/") if s and not s.startswith("{")} for seen in walk.calls)
+    checks.check(hits, f"{name} never calls /{subject.replace('_', '-')}")
+    return checks

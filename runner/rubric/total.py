@@ -1,7 +1,8 @@
 """The total score: the dimensions of all axes added up to a 0-100 score card.
 
-The axes and their points are fixed by `runner.rubric.types.AXIS_POINTS` (database 30, interface 30,
-test 25, efficiency 15). An axis without dimensions (its scorer was not run) counts 0, never a free pass.
+The axes and their points are fixed by `runner.rubric.types.AXIS_POINTS` (v2: analysis 10, database 25,
+interface 25, test 25, efficiency 15). An axis without dimensions (its scorer was not run) counts 0, never
+a free pass.
 """
 
 from __future__ import annotations

@@ -2,15 +2,32 @@
 
 The rubric is versioned; every stored score carries `RUBRIC_VERSION` so that scores made under different
 rubrics are never compared silently. Axis weights add to 100.
+
+Rules of v2 (v1 gave 57% of the database axis to one empty table):
+- nothing to judge scores 0: `Checklist.result` and `over_required` never hand out credit for an empty
+  list of checks;
+- ratios are taken over what the project asks for: `over_required` averages the parts that were written
+  together with the required parts that were not (each of those counts 0), so leaving a required part out
+  never raises a ratio.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-RUBRIC_VERSION = "1"
+RUBRIC_VERSION = "2"
 
-AXIS_POINTS: dict[str, float] = {"database": 30.0, "interface": 30.0, "test": 25.0, "efficiency": 15.0}
+AXIS_POINTS_BY_VERSION: dict[str, dict[str, float]] = {
+    "1": {"database": 30.0, "interface": 30.0, "test": 25.0, "efficiency": 15.0},
+    "2": {"analysis": 10.0, "database": 25.0, "interface": 25.0, "test": 25.0, "efficiency": 15.0},
+}
+AXIS_POINTS: dict[str, float] = AXIS_POINTS_BY_VERSION[RUBRIC_VERSION]
+
+
+def axis_points(version: str) -> dict[str, float]:
+    """The axes (and their points) of a rubric version; an unknown version gets the current axes."""
+    return AXIS_POINTS_BY_VERSION.get(version, AXIS_POINTS)
 
 
 @dataclass(frozen=True)
@@ -34,14 +51,11 @@ class Dimension:
         return self.max_points * self.fraction
 
 
-def axis_points(dimensions: list[Dimension], axis: str) -> float:
-    """Points earned on one axis (sum over its dimensions)."""
-    return sum(d.points for d in dimensions if d.axis == axis)
+Result = tuple[float, str]
+"""(fraction 0..1, detail) of one dimension."""
 
 
-def scaled_dimensions(
-    axis: str, weights: dict[str, float], fractions: dict[str, tuple[float, str]]
-) -> list[Dimension]:
+def scaled_dimensions(axis: str, weights: dict[str, float], fractions: dict[str, Result]) -> list[Dimension]:
     """Build an axis's dimensions from relative weights, scaled so they add to the axis's points.
 
     `weights` fixes the order and the relative importance; `fractions` maps each name to (fraction, detail).
@@ -58,8 +72,9 @@ def scaled_dimensions(
 
 @dataclass
 class Checklist:
-    """Pass/fail checks of one dimension: the fraction is the share passed (partial credit allowed), the
-    detail names the first failures so that a user sees why points were lost."""
+    """Pass/fail checks of one dimension (or of one part, see `over_required`): the fraction is the share
+    passed (partial credit allowed), the detail names the first failures so that a user sees why points
+    were lost. No check at all is nothing to judge: fraction 0."""
 
     label: str
     total: float = 0.0
@@ -75,15 +90,39 @@ class Checklist:
                 self.failures = []
             self.failures.append(failure)
 
-    def result(self, empty_fraction: float = 1.0, shown: int = 3) -> tuple[float, str]:
+    @property
+    def fraction(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+    def result(self, shown: int = 3) -> Result:
         if self.total == 0:
-            return empty_fraction, f"no {self.label} to check"
-        fraction = self.passed / self.total
+            return 0.0, f"no {self.label} to check"
         detail = f"{self.passed:g}/{self.total:g} {self.label} ok"
-        if self.failures:
-            more = len(self.failures) - shown
-            detail += "; " + "; ".join(self.failures[:shown]) + (f"; +{more} more" if more > 0 else "")
-        return fraction, detail
+        return self.fraction, detail + failure_text(self.failures or [], shown)
+
+
+def failure_text(failures: Sequence[str], shown: int = 3) -> str:
+    if not failures:
+        return ""
+    more = len(failures) - shown
+    return "; " + "; ".join(failures[:shown]) + (f"; +{more} more" if more > 0 else "")
+
+
+def over_required(parts: Sequence[Checklist], missing: Sequence[str], what: str) -> Result:
+    """The mean fraction of the parts written (tables, operations, test functions: those with something to
+    check) and of the required parts that are missing, which count 0. Empty: 0."""
+    judged = [p for p in parts if p.total > 0]
+    count = len(judged) + len(missing)
+    if count == 0:
+        return 0.0, f"no {what} to judge"
+    fraction = sum(p.fraction for p in judged) / count
+    failures = [f for p in judged for f in (p.failures or [])]
+    failures += [f"no {what} for required {m}" for m in missing]
+    good = sum(1 for p in judged if p.fraction >= 1.0)
+    detail = f"{good}/{count} {what} without fault"
+    if missing:
+        detail += f" ({len(missing)} required missing)"
+    return fraction, detail + failure_text(failures)
 
 
 def gate_dimensions(axis: str, weights: dict[str, float], reason: str) -> list[Dimension]:

@@ -7,7 +7,6 @@ Parts (`PARTS`), for splitting a big phase into small calls:
 - "database.file": `DatabaseFile` — one namespace with its tables;
 - "database.table": `Table`;
 - "interface.operation": `OperationPart` — one operation plus the new components it uses;
-- "interface.component": `Component`;
 - "test.function": `TestFunction`.
 Validate a part with `validate_part(name, data, context)`, where `ValidationContext` carries the names
 already accepted (tables, components, actors) and the operations a test may call
@@ -30,10 +29,10 @@ from runner.schemas.base import AstModel, iter_nodes
 from runner.schemas.context import OperationSignature, ValidationContext
 from runner.schemas.database import DatabaseDocument, DatabaseFile, Table
 from runner.schemas.digest import schema_digest
+from runner.schemas.feedback import PlacedError, ValidationReport, summarize_failures
 from runner.schemas.interface import Component, InterfaceDocument, Operation
 from runner.schemas.lenient import LenientParseError, LenientResult, parse_lenient
 from runner.schemas.parts import OperationPart
-from runner.schemas.report import PlacedError, ValidationReport, summarize_failures
 from runner.schemas.testlogic import TestDocument, TestFunction
 from runner.schemas.tools import recursion_limits, tool_description, tool_name, tool_schema
 from runner.schemas.validate import PARTS, PHASES, model_for, validate_document, validate_part

@@ -84,10 +84,6 @@ class Table(AstModel):
     unique_indexes: list[Index] = Field(max_length=MAX_INDEXES, description="Column sets unique per row.")
     plain_indexes: list[Index] = Field(max_length=MAX_INDEXES, description="Column sets indexed for lookups.")
 
-    def column_names(self) -> list[str]:
-        """Every column of the table: primary key, foreign keys, plain columns (in that order)."""
-        return [self.primary_key, *(fk.name for fk in self.foreign_keys), *(c.name for c in self.columns)]
-
 
 class DatabaseFile(AstModel):
     """One schema file: a namespace grouping related tables."""

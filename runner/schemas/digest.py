@@ -1,18 +1,24 @@
-"""A TypeScript-like digest of a tool schema: the same types and field descriptions in a fraction of
-the tokens (the test-phase JSON Schema is ~5k tokens, too much for an 8k-context model; its digest is
-about a third of that). For the prompt; the JSON Schema stays what the grammar enforces."""
+"""A tool's JSON Schema as TypeScript declarations: the text the model reads in every prompt of
+`lapbench run`, and what `lapbench schema PHASE --digest` prints. Small models read
+`name: string; // snake_case plural` far better than a JSON Schema, in less than half the characters
+(the test phase: ~8k against ~18k of compact JSON). The schema's own descriptions are the documentation;
+titles and regexes are left out (the descriptions say them in words and the grammar enforces them)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from runner.schemas.tools import tool_schema
+from runner.schemas.validate import model_for
+
+_DEFS = "#/$defs/"
 
 
-def _type(node: dict[str, Any]) -> str:
+def _type(node: Mapping[str, Any]) -> str:
     if "$ref" in node:
-        return str(node["$ref"]).rsplit("/", 1)[-1]
+        return str(node["$ref"]).removeprefix(_DEFS)
     if "const" in node:
         return json.dumps(node["const"])
     if "enum" in node:
@@ -24,33 +30,29 @@ def _type(node: dict[str, Any]) -> str:
     if kind == "array":
         inner = _type(node.get("items", {}))
         return f"({inner})[]" if " | " in inner else f"{inner}[]"
-    if kind == "object" and isinstance(node.get("additionalProperties"), dict):
-        return f"Record<string, {_type(node['additionalProperties'])}>"
-    if isinstance(kind, str):
-        return kind
-    return "any"
+    if kind == "object" and "properties" not in node:
+        # a map: its values are typed by additionalProperties, or by its single name pattern
+        values = node.get("additionalProperties")
+        if not isinstance(values, Mapping):
+            values = next(iter(node.get("patternProperties", {}).values()), None)
+        return f"Record<string, {_type(values)}>" if isinstance(values, Mapping) else "object"
+    if isinstance(kind, list):
+        return " | ".join(str(k) for k in kind)
+    return str(kind) if kind else "any"
 
 
-def _constraints(node: dict[str, Any]) -> str:
-    parts = []
-    # patterns are left out: the descriptions say them in words and the grammar enforces them
-    for key, label in (
-        ("minItems", "min"),
-        ("maxItems", "max"),
-        ("minimum", ">="),
-        ("maximum", "<="),
-    ):
-        if key in node:
-            parts.append(f"{label} {node[key]}")
+def _constraints(node: Mapping[str, Any]) -> str:
+    labels = (("minItems", "min"), ("maxItems", "max"), ("minimum", ">="), ("maximum", "<="))
+    parts = [f"{label} {node[key]}" for key, label in labels if key in node]
     return f" [{', '.join(parts)}]" if parts else ""
 
 
-def _interface(name: str, node: dict[str, Any], descriptions: bool) -> list[str]:
-    head = f"// {node['description']}\n" if descriptions and node.get("description") else ""
+def _declaration(name: str, node: Mapping[str, Any], descriptions: bool) -> list[str]:
+    head = [f"// {node['description']}"] if descriptions and node.get("description") else []
     if "properties" not in node:
-        return [f"{head}type {name} = {_type(node)};"]
-    required = set(node.get("required", []))
-    lines = [f"{head}interface {name} {{"]
+        return [*head, f"type {name} = {_type(node)};"]
+    required = set(node.get("required", ()))
+    lines = [*head, f"interface {name} {{"]
     for key, sub in node["properties"].items():
         optional = "" if key in required else "?"
         comment = ""
@@ -63,12 +65,15 @@ def _interface(name: str, node: dict[str, Any], descriptions: bool) -> list[str]
     return lines
 
 
-def schema_digest(name: str, descriptions: bool = True) -> str:
-    """The tool arguments of phase or part `name` as TypeScript-like declarations, root type first."""
-    schema = tool_schema(name)
-    defs = schema.get("$defs", {})
-    root = str(schema.get("title", "Arguments"))
-    lines = _interface(root, schema, descriptions)
-    for def_name, node in defs.items():
-        lines += _interface(def_name, node, descriptions)
+def describe_schema(schema: Mapping[str, Any], root: str | None = None, descriptions: bool = True) -> str:
+    """The root type first (named `root`, else the schema's title), then every `$defs` entry: objects as
+    `interface`, unions as `type`. Field descriptions and list/number bounds become `//` comments."""
+    lines = _declaration(root or str(schema.get("title", "Arguments")), schema, descriptions)
+    for name, node in schema.get("$defs", {}).items():
+        lines += _declaration(name, node, descriptions)
     return "\n".join(lines)
+
+
+def schema_digest(name: str, descriptions: bool = True) -> str:
+    """The tool arguments of phase or part `name` as TypeScript declarations, root type first."""
+    return describe_schema(tool_schema(name), model_for(name).__name__, descriptions)

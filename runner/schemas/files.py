@@ -1,15 +1,12 @@
-"""Documents from files, for `lapbench validate` and `lapbench schema` (the CLI stays thin)."""
+"""Documents from files, for `lapbench validate` (the CLI stays thin)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from runner.errors import ConfigError
-from runner.schemas.digest import schema_digest
+from runner.schemas.feedback import ValidationReport
 from runner.schemas.lenient import validate_text
-from runner.schemas.report import ValidationReport
-from runner.schemas.tools import tool_schema
 from runner.schemas.validate import PARTS, PHASES, validate_document, validate_part
 
 NAMES = (*PHASES, *PARTS)
@@ -19,16 +16,6 @@ def _known(name: str) -> str:
     if name not in NAMES:
         raise ConfigError(f"unknown phase or part {name!r}", hint=f"use one of: {', '.join(NAMES)}")
     return name
-
-
-def phase_schema(name: str) -> dict[str, Any]:
-    """The tool schema of a phase or part; ConfigError (exit 2) for an unknown name."""
-    return tool_schema(_known(name))
-
-
-def phase_digest(name: str) -> str:
-    """The TypeScript-like digest of a phase or part; ConfigError (exit 2) for an unknown name."""
-    return schema_digest(_known(name))
 
 
 def check_file(name: str, path: Path, lenient: bool = False) -> ValidationReport:

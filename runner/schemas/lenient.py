@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from runner.schemas.context import ValidationContext
+from runner.schemas.feedback import ValidationReport, unplaced
 from runner.schemas.pydantic_errors import place_loc
-from runner.schemas.report import ValidationReport, unplaced
 from runner.schemas.validate import model_for, validate_document, validate_part
 
 _FENCE = re.compile(r"```[A-Za-z0-9_-]*[ \t]*\n?(.*?)(?:```|\Z)", re.DOTALL)

@@ -1,7 +1,7 @@
-"""Part models: the small calls a big phase is split into (one namespace, one table, one operation with
-the components it introduces, one component, one test function). Each part is validated on its own
-against a `ValidationContext` holding what earlier parts produced, then the harness assembles the
-document and validates it as a whole."""
+"""The one part model that is not a phase's own AST class: an operation together with the components it
+introduces. The other parts (`PARTS` in `runner.schemas.validate`) are `DatabaseFile`, `Table` and
+`TestFunction`. Each part is validated on its own against a `ValidationContext` holding what earlier
+parts produced; the pipeline (`runner.run.pipeline`) then assembles the document and validates it whole."""
 
 from __future__ import annotations
 

@@ -12,9 +12,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from runner.schemas.base import CAMEL_CASE, COMPONENT_NAME, IDENTIFIER, SNAKE_CASE
+from runner.schemas.feedback import PlacedError, Segment, render_path, step, value_at
 from runner.schemas.fieldinfo import allowed_keys, field_at
 from runner.schemas.interface import schema_tag
-from runner.schemas.report import PlacedError, Segment, render_path, step, value_at
 
 # Patterns explained in words: a small model fixes "use snake_case" better than a regex.
 PATTERN_WORDS = {

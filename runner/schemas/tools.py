@@ -7,12 +7,11 @@ schema ~120 kB). `propertyNames` is dropped (grammar engines lack it; the models
 
 from __future__ import annotations
 
-import json
 from typing import Any, get_args
 
 from pydantic.json_schema import GenerateJsonSchema
 
-from runner.schemas import interface, testlogic
+from runner.schemas import interface, realize, realize_expressions, testlogic
 from runner.schemas.validate import model_for
 
 DESCRIPTIONS = {
@@ -25,8 +24,9 @@ DESCRIPTIONS = {
     "database.file": "Write one schema file: a namespace and its tables.",
     "database.table": "Write one table.",
     "interface.operation": "Write one API operation and the new components it needs.",
-    "interface.component": "Write one named object type (component).",
     "test.function": "Write one end-to-end test function.",
+    "realize.operation": "Write the logic of one API operation: steps over the database tables, checks that "
+    "end in HTTP errors, and the response built from rows.",
 }
 
 
@@ -42,6 +42,8 @@ UNION_NAMES: dict[frozenset[str], str] = {
     _union_refs(interface.JsonSchema): "JsonSchema",
     _union_refs(interface.OneOfVariant): "OneOfVariant",
     frozenset({"#/$defs/UuidParameterSchema", "#/$defs/IntegerSchema"}): "PathParameterSchema",
+    _union_refs(realize_expressions.RealizeExpression): "RealizeExpression",
+    _union_refs(realize.RealizeStep): "RealizeStep",
 }
 
 
@@ -106,10 +108,6 @@ def recursion_limits(name: str) -> dict[str, int]:
         "Statement": testlogic.TestDocument.MAX_BLOCK_DEPTH + 1,
         "JsonSchema": interface.InterfaceDocument.MAX_SCHEMA_DEPTH,
         "OneOfVariant": interface.InterfaceDocument.MAX_SCHEMA_DEPTH,
+        "RealizeExpression": realize.RealizeOperation.MAX_EXPRESSION_DEPTH,
     }
     return {key: value for key, value in limits.items() if key in defs}
-
-
-def schema_size(name: str) -> int:
-    """Characters of the compact schema (what the model reads in its prompt)."""
-    return len(json.dumps(tool_schema(name), separators=(",", ":")))

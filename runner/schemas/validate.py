@@ -14,13 +14,15 @@ from runner.schemas.checks import duplicates
 from runner.schemas.checks.analyze import check_analyze
 from runner.schemas.checks.database import check_database, check_database_file, check_table
 from runner.schemas.checks.interface import check_component, check_interface, check_operation
+from runner.schemas.checks.realize import check_realize_operation
 from runner.schemas.checks.testlogic import check_test, check_test_function
 from runner.schemas.context import ValidationContext
 from runner.schemas.database import DatabaseDocument, DatabaseFile, Table
-from runner.schemas.interface import Component, InterfaceDocument
+from runner.schemas.feedback import PlacedError, ValidationReport, unplaced
+from runner.schemas.interface import InterfaceDocument
 from runner.schemas.parts import OperationPart
 from runner.schemas.pydantic_errors import from_validation_error
-from runner.schemas.report import PlacedError, ValidationReport, unplaced
+from runner.schemas.realize import RealizeOperation
 from runner.schemas.testlogic import TestDocument, TestFunction
 
 Check = Callable[[Any, Any, ValidationContext], list[PlacedError]]
@@ -36,8 +38,8 @@ PARTS: dict[str, type[BaseModel]] = {
     "database.file": DatabaseFile,
     "database.table": Table,
     "interface.operation": OperationPart,
-    "interface.component": Component,
     "test.function": TestFunction,
+    "realize.operation": RealizeOperation,
 }
 
 
@@ -50,10 +52,6 @@ def _check_operation_part(part: OperationPart, data: Any, context: ValidationCon
     return errors
 
 
-def _check_component_part(component: Component, data: Any, context: ValidationContext) -> list[PlacedError]:
-    return check_component(component, data, (), context.component_names | {component.name})
-
-
 CHECKS: dict[str, Check] = {
     "analyze": check_analyze,
     "database": check_database,
@@ -62,8 +60,8 @@ CHECKS: dict[str, Check] = {
     "database.file": check_database_file,
     "database.table": check_table,
     "interface.operation": _check_operation_part,
-    "interface.component": _check_component_part,
     "test.function": check_test_function,
+    "realize.operation": check_realize_operation,
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from runner.schemas.report import PlacedError, Segment, placed
+from runner.schemas.feedback import PlacedError, Segment, placed
 
 T = TypeVar("T")
 

@@ -7,7 +7,7 @@ from typing import Any
 from runner.schemas.analyze import AnalyzeDocument
 from runner.schemas.checks import duplicates, suggest
 from runner.schemas.context import ValidationContext
-from runner.schemas.report import PlacedError, placed
+from runner.schemas.feedback import PlacedError, placed
 
 
 def check_analyze(doc: AnalyzeDocument, data: Any, context: ValidationContext) -> list[PlacedError]:

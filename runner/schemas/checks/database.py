@@ -9,7 +9,7 @@ from typing import Any
 from runner.schemas.checks import duplicates, suggest
 from runner.schemas.context import ValidationContext
 from runner.schemas.database import DatabaseDocument, DatabaseFile, Index, Table
-from runner.schemas.report import PlacedError, Segment, placed
+from runner.schemas.feedback import PlacedError, Segment, placed
 
 
 def check_database(doc: DatabaseDocument, data: Any, context: ValidationContext) -> list[PlacedError]:

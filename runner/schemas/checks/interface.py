@@ -9,6 +9,7 @@ from typing import Any
 
 from runner.schemas.checks import duplicates, suggest
 from runner.schemas.context import ValidationContext
+from runner.schemas.feedback import PlacedError, Segment, placed
 from runner.schemas.interface import (
     ArraySchema,
     Component,
@@ -20,7 +21,6 @@ from runner.schemas.interface import (
     ReferenceSchema,
     StringSchema,
 )
-from runner.schemas.report import PlacedError, Segment, placed
 
 _PARAM = re.compile(r"\{([^}]*)\}")
 

@@ -5,117 +5,52 @@ an existing operation with the right path parameters, body and result."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from runner.schemas.base import AstModel, child_nodes
+from runner.schemas.base import AstModel
 from runner.schemas.checks import duplicates, suggest
 from runner.schemas.context import ValidationContext
-from runner.schemas.report import PlacedError, Segment, placed
+from runner.schemas.feedback import PlacedError, Segment, placed
 from runner.schemas.testlogic import (
     GLOBALS,
     ApiCall,
-    ArrowFunction,
-    ExpressionStatement,
     Identifier,
-    IfStatement,
     PostfixUnary,
     PrefixUnary,
-    PropertyAssignment,
-    Return,
     TestDocument,
     TestFunction,
-    Throw,
-    VariableDeclaration,
 )
-
-Segs = tuple[Segment, ...]
-
-
-@dataclass
-class _Scope:
-    parent: _Scope | None = None
-    names: dict[str, bool] = field(default_factory=dict)  # name -> mutable
-
-    def lookup(self, name: str) -> bool | None:
-        scope: _Scope | None = self
-        while scope is not None:
-            if name in scope.names:
-                return scope.names[name]
-            scope = scope.parent
-        return None
-
-    def visible(self) -> set[str]:
-        scope, out = self, set(GLOBALS)
-        while scope is not None:
-            out |= set(scope.names)
-            scope = scope.parent  # type: ignore[assignment]
-        return out
+from runner.schemas.testwalk import Scope, Segs, TestWalker
 
 
-@dataclass
-class _Checker:
-    data: Any
-    context: ValidationContext
-    errors: list[PlacedError] = field(default_factory=list)
+class _Checker(TestWalker):
+    def __init__(self, data: Any, context: ValidationContext) -> None:
+        self.data = data
+        self.context = context
+        self.errors: list[PlacedError] = []
 
     def error(self, segs: Sequence[Segment], kind: str, expected: str, message: str) -> None:
         self.errors.append(placed(self.data, segs, kind, expected, message))
 
-    def function(self, fn: TestFunction, segs: Segs) -> None:
-        self.statements(fn.statements, (*segs, "statements"), _Scope(), 0, 0)
-
-    def statements(
-        self, stmts: Sequence[AstModel], segs: Segs, scope: _Scope, depth: int, blocks: int
-    ) -> None:
+    def enter_block(self, stmts: Sequence[AstModel], segs: Segs, blocks: int) -> bool:
         if stmts and blocks > TestDocument.MAX_BLOCK_DEPTH:
             limit = TestDocument.MAX_BLOCK_DEPTH
             self.error(segs, "too_deep", f"blocks nested at most {limit} levels", "Flatten the nesting.")
-            return
-        for i, stmt in enumerate(stmts):
-            self.statement(stmt, (*segs, i), scope, depth, blocks)
+            return False
+        return True
 
-    def statement(self, stmt: AstModel, segs: Segs, scope: _Scope, depth: int, blocks: int) -> None:
-        if isinstance(stmt, IfStatement):
-            self.expression(stmt.condition, (*segs, "condition"), scope, depth + 1, blocks)
-            self.statements(stmt.then_statements, (*segs, "then"), _Scope(scope), depth, blocks + 1)
-            self.statements(stmt.else_statements, (*segs, "else"), _Scope(scope), depth, blocks + 1)
-            return
-        for suffix, child in child_nodes(stmt):
-            self.expression(child, (*segs, *suffix), scope, depth + 1, blocks)
-        if isinstance(stmt, ApiCall):
-            self.api_call(stmt, segs)
-            if stmt.variable is not None:
-                self.declare(scope, stmt.variable, False, (*segs, "variable"))
-        elif isinstance(stmt, VariableDeclaration):
-            self.declare(scope, stmt.name, stmt.mutable, (*segs, "name"))
-        else:
-            assert isinstance(stmt, ExpressionStatement | Return | Throw)
-
-    def declare(self, scope: _Scope, name: str, mutable: bool, segs: Segs) -> None:
+    def declare(self, scope: Scope, name: str, mutable: bool, segs: Segs) -> None:
         if name in scope.names or name in GLOBALS:
             self.error(
                 segs, "redeclared", "a new variable name", f"{name!r} already exists here; pick another name."
             )
-        scope.names[name] = mutable
+        super().declare(scope, name, mutable, segs)
 
-    def expression(self, expr: AstModel, segs: Segs, scope: _Scope, depth: int, blocks: int) -> None:
-        if isinstance(expr, PropertyAssignment):  # a container, not an expression of its own
-            self.expression(expr.value, (*segs, "value"), scope, depth, blocks)
-            return
+    def enter_expression(self, expr: AstModel, segs: Segs, scope: Scope, depth: int) -> bool:
         limit = TestDocument.MAX_EXPRESSION_DEPTH
         if depth > limit:
             self.error(segs, "too_deep", f"expressions nested at most {limit} levels", "Use a variable.")
-            return
-        if isinstance(expr, Identifier):
-            if expr.name not in GLOBALS and scope.lookup(expr.name) is None:
-                self.error(
-                    (*segs, "name"),
-                    "undeclared",
-                    f"a variable declared earlier ({suggest(expr.name, scope.visible())})",
-                    "Declare it with a variableDeclaration or an apiCall variable before using it.",
-                )
-            return
+            return False
         if isinstance(expr, PrefixUnary | PostfixUnary) and expr.operator in ("++", "--"):
             operand = expr.operand
             if not isinstance(operand, Identifier) or scope.lookup(operand.name) is False:
@@ -125,14 +60,16 @@ class _Checker:
                     "a variable declared with mutable: true",
                     "Only let variables can change; declare it mutable or compute a new value.",
                 )
-        if isinstance(expr, ArrowFunction):
-            inner = _Scope(scope)
-            for p, name in enumerate(expr.parameters):
-                self.declare(inner, name, True, (*segs, "parameters", p))
-            self.statements(expr.statements, (*segs, "statements"), inner, depth, blocks + 1)
-            return
-        for suffix, child in child_nodes(expr):
-            self.expression(child, (*segs, *suffix), scope, depth + 1, blocks)
+        return True
+
+    def identifier(self, expr: Identifier, segs: Segs, scope: Scope) -> None:
+        if not scope.declared(expr.name):
+            self.error(
+                (*segs, "name"),
+                "undeclared",
+                f"a variable declared earlier ({suggest(expr.name, scope.visible())})",
+                "Declare it with a variableDeclaration or an apiCall variable before using it.",
+            )
 
     def api_call(self, call: ApiCall, segs: Segs) -> None:
         operations = self.context.operations
@@ -185,5 +122,5 @@ def check_test(doc: TestDocument, data: Any, context: ValidationContext) -> list
 
 def check_test_function(fn: TestFunction, data: Any, context: ValidationContext) -> list[PlacedError]:
     checker = _Checker(data, context)
-    checker.function(fn, ())
+    checker.function(fn)
     return checker.errors

@@ -1,1 +1,0 @@
-"""The tool-calling harness: schema normalisation for grammar engines (normalize.py)."""

@@ -1,0 +1,1 @@
+"""`lapbench models`: the catalog (models.toml) and the model files found on this machine."""

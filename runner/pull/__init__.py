@@ -1,0 +1,1 @@
+"""`lapbench pull`: download a model's files, refused when `fit` says they will not fit."""

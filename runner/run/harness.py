@@ -1,0 +1,244 @@
+"""The function-calling harness: one forced tool call with validation and a feedback loop.
+
+A tool call is a sequence of attempts. Each attempt is one generation (under the tool's grammar in
+grammar mode; unconstrained in free mode, then parsed leniently), validated by pydantic and the semantic
+validators — even under a grammar, never failing open — and recorded. A failed attempt is answered with
+the model's own arguments, every error placed at its path, plus a summary of earlier failures, and the
+model tries again until the retry budget is spent.
+
+To keep small contexts workable the conversation does not grow with every retry: a retry is one user
+message, the original request followed by the feedback on the previous answer (which already shows that
+answer, annotated; earlier failures only as a summary). The original request stays the prompt's prefix,
+so the backend's prompt cache serves it again. Feedback too long for a small context is cut to a list.
+
+Resume: attempts whose deterministic key is already stored are replayed from the store instead of being
+generated again; replay re-validates the stored text, which is pure, so the run continues exactly where it
+was interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from backends.base import Backend, Constraint, Generation, GenerationRequest, Message
+from runner.profiler import profiled_generate
+from runner.run.grammar import GRAMMAR_MAX_WHITESPACE
+from runner.run.record import CallAttempt
+from runner.schemas.feedback import ValidationReport, summarize_failures, unplaced
+
+Mode = Literal["grammar", "free"]
+RETRY_HEADER = "Your previous call of this tool failed validation. Feedback:"
+FEEDBACK_MAX_CHARS = 6000
+"""Longer feedback (a model that repeated one mistake many times) falls back to a list of errors: the
+prompt must stay well inside small contexts."""
+MAX_LISTED_ERRORS = 12
+Parser = Callable[[str], Any]
+"""Raw text -> JSON value; raises ValueError when nothing usable is in the text."""
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool: its JSON schema (already normalised for the engines) and how to validate its arguments."""
+
+    name: str
+    json_schema: Mapping[str, Any]
+    schema_hash: str
+    validate: Callable[[Any], ValidationReport]
+    parse: Parser
+    """Free mode: recovers the JSON arguments from chatty output."""
+    max_tokens: int
+    doc: str = ""
+    """The schema as short text for the prompt."""
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """Where a tool call sits in a run; with the attempt number it makes the deterministic call key."""
+
+    repeat: int
+    project: str
+    phase: str
+    part: str
+
+    def key(self, attempt: int) -> str:
+        return f"{self.repeat}/{self.project}/{self.phase}/{self.part}/{attempt}"
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    site: CallSite
+    valid: bool
+    data: Any
+    """The validated arguments (JSON value) when valid, else the last attempt's parsed value (or None)."""
+    report: ValidationReport
+    attempts: tuple[CallAttempt, ...]
+    max_retries: int
+
+    @property
+    def retries(self) -> int:
+        return len(self.attempts) - 1
+
+    @property
+    def first_try(self) -> bool:
+        return self.valid and len(self.attempts) == 1
+
+
+@dataclass
+class HarnessOptions:
+    mode: Mode = "grammar"
+    engine: str = "llguidance"
+    retries: int = 3
+    seed: int = 0
+    temperature: float = 0.0
+    n_ctx: int = 8192
+    max_tokens: int | None = None
+    """Caps every tool's own output budget (a cheaper, shorter run)."""
+    context_margin: int = 32
+    """Tokens kept free between the prompt and the end of the context (chat template overhead)."""
+
+
+@dataclass
+class Harness:
+    """Runs tool calls on one loaded backend and hands every attempt to `record` before going on."""
+
+    backend: Backend
+    options: HarnessOptions
+    record: Callable[[CallAttempt], None]
+    replay: Mapping[str, CallAttempt] = field(default_factory=dict)
+    on_attempt: Callable[[CallAttempt, bool], None] | None = None
+    """Progress hook: (attempt, replayed)."""
+    on_token: Callable[[int, str], None] | None = None
+
+    def call(self, site: CallSite, tool: ToolSpec, system: str, user: str) -> ToolResult:
+        reports: list[ValidationReport] = []
+        attempts: list[CallAttempt] = []
+        previous: str | None = None  # feedback on the last failed attempt
+        data: Any = None
+        for attempt in range(self.options.retries + 1):
+            request = user
+            if previous is not None:
+                feedback = previous
+                if len(reports) > 1:
+                    feedback += "\n\n" + summarize_failures(reports[:-1])
+                request = f"{user}\n\n{RETRY_HEADER}\n{feedback}"
+            messages = [Message("system", system), Message("user", request)]
+            stored = self.replay.get(site.key(attempt))
+            if stored is not None:  # finished before an interruption: replay, do not generate again
+                call = stored
+                data, report = self._check(
+                    tool, stored.raw_output, stored.finish_reason, _generated(stored), None
+                )
+            else:
+                generation, wall, measures = self._generate(tool, messages, attempt)
+                data, report = self._check(
+                    tool,
+                    generation.text,
+                    generation.finish_reason,
+                    generation.stats.generated_tokens,
+                    generation.error,
+                )
+                call = self._attempt(site, attempt, tool, messages, report, generation, wall, measures)
+                self.record(call)
+            if self.on_attempt is not None:
+                self.on_attempt(call, stored is not None)
+            attempts.append(call)
+            reports.append(report)
+            if report.valid:
+                return ToolResult(site, True, data, report, tuple(attempts), self.options.retries)
+            previous = call.feedback
+        return ToolResult(site, False, data, reports[-1], tuple(attempts), self.options.retries)
+
+    def _generate(
+        self, tool: ToolSpec, messages: Sequence[Message], attempt: int
+    ) -> tuple[Generation, float, dict[str, float | int | None]]:
+        constraint = None
+        if self.options.mode == "grammar":
+            constraint = Constraint(
+                json_schema=tool.json_schema,
+                name=tool.name,
+                engine=self.options.engine,
+                max_whitespace=GRAMMAR_MAX_WHITESPACE,
+            )
+        request = GenerationRequest(
+            messages=tuple(messages),
+            max_tokens=self._budget(tool, messages),
+            temperature=self.options.temperature,
+            seed=self.options.seed + attempt,
+            constraint=constraint,
+        )
+        started = time.perf_counter()
+        generation, profile = profiled_generate(self.backend, request, self.on_token)
+        return generation, time.perf_counter() - started, profile.to_row()
+
+    def _budget(self, tool: ToolSpec, messages: Sequence[Message]) -> int:
+        """The tool's token budget, shrunk so that prompt + output fit in the context."""
+        prompt_tokens = sum(len(self.backend.tokenize(m.content)) + 4 for m in messages)
+        room = self.options.n_ctx - prompt_tokens - self.options.context_margin
+        budget = min(tool.max_tokens, self.options.max_tokens or tool.max_tokens)
+        return max(16, min(budget, room))
+
+    def _check(
+        self, tool: ToolSpec, raw: str, finish_reason: str, generated_tokens: int, error: str | None
+    ) -> tuple[Any, ValidationReport]:
+        try:
+            data = json.loads(raw) if self.options.mode == "grammar" else tool.parse(raw)
+        except ValueError as err:
+            why = f"could not read JSON from your answer: {err}"
+            if finish_reason == "length":
+                why = f"your answer was cut off after {generated_tokens} tokens; be shorter"
+            elif error:
+                why = f"generation failed: {error}"
+            problem = unplaced("json", "one JSON object with the tool's arguments", raw[-200:], why)
+            return None, ValidationReport(tool.name, None, (problem,))
+        return data, tool.validate(data)
+
+    def _attempt(
+        self, site: CallSite, attempt: int, tool: ToolSpec, messages: Sequence[Message],
+        report: ValidationReport, generation: Generation, wall: float, measures: dict[str, float | int | None],
+    ) -> CallAttempt:  # fmt: skip
+        prompt = json.dumps([{"role": m.role, "content": m.content} for m in messages], ensure_ascii=False)
+        return CallAttempt(
+            key=site.key(attempt),
+            repeat=site.repeat,
+            project=site.project,
+            phase=site.phase,
+            part=site.part,
+            attempt=attempt,
+            prompt=prompt,
+            raw_output=generation.text,
+            valid=report.valid,
+            errors=tuple(e.as_json() for e in report.errors),
+            feedback="" if report.valid else bounded_feedback(report),
+            finish_reason=generation.finish_reason,
+            constrained=generation.constrained,
+            engine=generation.engine,
+            schema_hash=tool.schema_hash,
+            wall_seconds=wall,
+            parsed_json=json.dumps(report.data, ensure_ascii=False) if report.valid else None,
+            measures=measures,
+        )
+
+
+def _generated(call: CallAttempt) -> int:
+    return int(call.measures.get("generated_tokens") or 0)
+
+
+def bounded_feedback(report: ValidationReport) -> str:
+    """The report's feedback (the model's own JSON with every error at its place), or, when that is too
+    long for a small context, the first errors one per line."""
+    text = report.feedback_text(collapse_valid=True)
+    if len(text) <= FEEDBACK_MAX_CHARS:
+        return text
+    errors = report.errors
+    lines = [
+        f"Your {report.phase} arguments have {len(errors)} errors. Fix each one and call the tool again "
+        "with the complete corrected arguments. The first ones:"
+    ]
+    lines += [f"- {e.one_line()}"[:300] for e in errors[:MAX_LISTED_ERRORS]]
+    if len(errors) > MAX_LISTED_ERRORS:
+        lines.append(f"- … and {len(errors) - MAX_LISTED_ERRORS} more")
+    return "\n".join(lines)

@@ -1,0 +1,221 @@
+"""`lapbench run` as one core function: start or resume a run, execute every project × repeat through
+the pipeline, commit each call as it finishes, score, and store the run record.
+
+Interrupts: Ctrl-C (KeyboardInterrupt) marks the run "interrupted" and raises `RunInterrupted`
+(exit 130) whose hint is the resume command; everything finished is already committed. A crash or
+SIGKILL leaves the run "running" with its finished calls stored; `--resume` works the same way.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from backends.base import Backend, BackendError, LoadConfig
+from runner.errors import ConfigError, LapbenchError
+from runner.profiler import LoadProfile, aggregate, profile_load
+from runner.projects import Project
+from runner.rubric.types import RUBRIC_VERSION
+from runner.run.aggregate import build_record
+from runner.run.config import RunConfig
+from runner.run.parallel import check_parallel, execute_jobs
+from runner.run.pipeline import ProjectOutcome
+from runner.run.record import PHASE_NAMES, CallAttempt, ProjectResult, RunRecord
+from runner.run.scoring import phase_summaries, score_outcome
+from runner.run.store import ResultsStore, now_iso
+
+
+class RunInterrupted(LapbenchError):
+    exit_code = 130
+
+
+@dataclass
+class RunHooks:
+    """Progress callbacks for a user interface; every one is optional."""
+
+    on_start: Callable[[str, int], None] | None = None
+    """(run_id, total phases to run)."""
+    on_phase: Callable[[int, str, str], None] | None = None
+    """(repeat, project id, phase) as a phase starts."""
+    on_attempt: Callable[[CallAttempt, bool], None] | None = None
+    """(attempt, replayed from the store)."""
+    on_token: Callable[[int, str], None] | None = None
+
+
+def check_fit(config: RunConfig) -> None:
+    """Refuse a local model file that `lapbench fit` says will not fit at this context (unless --force).
+    A model the estimator cannot read is not refused: loading it will tell."""
+    if config.force or config.backend not in ("llama-cpp", "mlx") or not Path(config.model).exists():
+        return
+    from runner.fit.api import FitOptions, fit_model
+    from runner.fit.verdict import refuse_if_it_does_not_fit
+
+    try:
+        report = fit_model(config.model, None, FitOptions(ctx=config.n_ctx))
+    except LapbenchError:
+        return
+    refuse_if_it_does_not_fit(report, force=config.force, label=config.model_label)
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def start_run(
+    config: RunConfig, projects: list[Project], results_path: Path, machine: dict[str, Any] | None = None
+) -> str:
+    """Create the run in the store (projects are stored in full so that a resume needs no files)."""
+    run_id = new_run_id()
+    with ResultsStore(results_path) as store:
+        store.create_run(
+            run_id,
+            model=config.model_label,
+            backend=config.backend,
+            suite=config.suite,
+            rubric_version=RUBRIC_VERSION,
+            config={"run": config.model_dump(), "projects": [p.model_dump() for p in projects]},
+            machine=machine or {},
+        )
+    return run_id
+
+
+def _load_backend(config: RunConfig, create: Callable[[str], Backend]) -> tuple[Backend, LoadProfile]:
+    try:
+        backend = create(config.backend)
+        load = profile_load(
+            backend,
+            LoadConfig(
+                model=config.model,
+                n_ctx=config.n_ctx,
+                n_threads=config.n_threads,
+                seed=config.seed,
+                options=config.backend_options,
+            ),
+        )
+    except BackendError as err:
+        raise LapbenchError(str(err), hint="check the model path and --backend") from None
+    capabilities = backend.capabilities
+    # an HTTP server takes the schema as a forced tool call; whether it enforced it is in Generation.constrained
+    if (
+        config.mode == "grammar"
+        and config.engine not in capabilities.grammar_engines
+        and not capabilities.native_tool_calls
+    ):
+        backend.close()
+        engines = ", ".join(backend.capabilities.grammar_engines) or "none"
+        raise ConfigError(
+            f"backend {config.backend!r} cannot enforce grammar engine {config.engine!r} (it has: {engines})",
+            hint="pick another --engine, or --mode free",
+        )
+    return backend, load
+
+
+def execute_run(
+    run_id: str,
+    results_path: Path,
+    hooks: RunHooks | None = None,
+    create_backend: Callable[[str], Backend] | None = None,
+) -> RunRecord:
+    """Run (or continue) a stored run to the end and return its record."""
+    from backends.registry import create_backend as registry_create
+
+    hooks = hooks or RunHooks()
+    started = time.perf_counter()
+    with ResultsStore(results_path) as store:
+        row = store.run_row(run_id)
+        if row["status"] == "finished" and row["record_json"]:
+            return store.load_run(run_id)
+        stored = store.run_config(run_id)
+        config = RunConfig.model_validate(stored["run"])
+        projects = [Project.model_validate(p) for p in stored["projects"]]
+        replay = store.finished_calls(run_id)
+        replayed_seconds = sum(c.wall_seconds for c in replay.values())
+        store.set_status(run_id, "running")
+        if hooks.on_start is not None:
+            hooks.on_start(run_id, len(projects) * config.repeats * len(PHASE_NAMES))
+        backend, load = _load_backend(config, create_backend or registry_create)
+        try:
+            finish = partial(_store_outcome, store, run_id)
+            results = execute_jobs(config, projects, backend, replay, store, run_id, hooks, finish)
+        except KeyboardInterrupt:
+            store.set_status(run_id, "interrupted")
+            raise RunInterrupted(
+                f"run {run_id} interrupted; every finished call is saved in {results_path}",
+                hint=f"continue it with `lapbench run --resume {run_id} --results {results_path}`",
+            ) from None
+        except BackendError as err:
+            store.set_status(run_id, "failed")
+            raise LapbenchError(
+                f"run {run_id} stopped: {err}", hint=f"`lapbench run --resume {run_id}`"
+            ) from None
+        finally:
+            backend.close()
+        record = build_record(
+            run_id=run_id,
+            status="finished",
+            config=config.model_dump(),
+            machine=_machine(row["machine_json"]),
+            projects=[p.id for p in projects],
+            results=results,
+            started_at=row["created_at"],
+            finished_at=now_iso(),
+            wall_seconds=replayed_seconds + time.perf_counter() - started,
+            profile=aggregate(store.call_rows(run_id), [load]),
+        )
+        store.save_record(record)
+        return record
+
+
+def _store_outcome(store: ResultsStore, run_id: str, outcome: ProjectOutcome, seed: int) -> ProjectResult:
+    """Score a finished project, store its phases and scores, and return its result."""
+    project, repeat = outcome.project, outcome.repeat
+    card = score_outcome(outcome, project)
+    phases = phase_summaries(outcome)
+    for name, phase in outcome.phases.items():
+        document = phase.document.model_dump_json(by_alias=True) if phase.document else None
+        store.save_phase(run_id, repeat, project.id, name, phase.status, document, phases[name].model_dump())
+    store.save_scores(run_id, repeat, project.id, card.dimensions, card.rubric_version)
+    return ProjectResult(
+        project=project.id,
+        repeat=repeat,
+        seed=seed,
+        score=round(card.score, 3),
+        axes={k: round(v, 3) for k, v in card.axes.items()},
+        dimensions={k: round(v, 3) for k, v in card.dimension_points().items()},
+        phases=phases,
+    )
+
+
+def _machine(text: str) -> dict[str, Any]:
+    import json
+
+    value = json.loads(text or "{}")
+    return value if isinstance(value, dict) else {}
+
+
+def benchmark(
+    config: RunConfig | None,
+    projects: list[Project],
+    results_path: Path,
+    *,
+    resume: str | None = None,
+    hooks: RunHooks | None = None,
+) -> RunRecord:
+    """Start a new run of `projects` with `config`, or continue run `resume` (then config is ignored)."""
+    if resume is not None:
+        return execute_run(resume, results_path, hooks)
+    if config is None:
+        raise ConfigError("a new run needs a configuration")
+    from runner.profiler import collect_machine_info
+
+    check_fit(config)
+    check_parallel(config)
+    machine = collect_machine_info(backend=config.backend, n_threads=config.n_threads, n_ctx=config.n_ctx)
+    run_id = start_run(config, projects, results_path, machine.model_dump(mode="json"))
+    return execute_run(run_id, results_path, hooks)

@@ -1,0 +1,274 @@
+"""The results store: one SQLite file (WAL mode) with runs, calls, phase results and scores.
+
+Every call attempt is committed before the next generation starts, so an interrupted run (Ctrl-C, a
+crash, power loss) loses at most the call that was running. Call keys are deterministic
+(`repeat/project/phase/part/attempt`), which is how `--resume` replays finished calls instead of
+repeating them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from runner.errors import LapbenchError
+from runner.rubric.types import Dimension
+from runner.run.record import PROFILER_COLUMNS, CallAttempt, RunRecord
+
+_PROFILER_DDL = ",\n  ".join(
+    f"{name} {'INTEGER' if name.endswith(('tokens', 'bytes', 'evaluated')) else 'REAL'}"
+    for name in PROFILER_COLUMNS
+)
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS runs (
+  run_id TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  status TEXT NOT NULL,
+  model TEXT NOT NULL,
+  backend TEXT NOT NULL,
+  suite TEXT NOT NULL,
+  rubric_version TEXT NOT NULL,
+  config_json TEXT NOT NULL,
+  machine_json TEXT NOT NULL DEFAULT '{{}}',
+  record_json TEXT
+);
+CREATE TABLE IF NOT EXISTS calls (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  call_key TEXT NOT NULL,
+  repeat INTEGER NOT NULL,
+  project TEXT NOT NULL,
+  phase TEXT NOT NULL,
+  part TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  prompt TEXT NOT NULL,
+  raw_output TEXT NOT NULL,
+  parsed_json TEXT,
+  valid INTEGER NOT NULL,
+  errors_json TEXT NOT NULL,
+  feedback TEXT NOT NULL,
+  finish_reason TEXT NOT NULL,
+  constrained INTEGER NOT NULL,
+  engine TEXT,
+  schema_hash TEXT NOT NULL,
+  wall_seconds REAL NOT NULL,
+  {_PROFILER_DDL},
+  UNIQUE (run_id, call_key)
+);
+CREATE TABLE IF NOT EXISTS phase_results (
+  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  repeat INTEGER NOT NULL,
+  project TEXT NOT NULL,
+  phase TEXT NOT NULL,
+  status TEXT NOT NULL,
+  document_json TEXT,
+  summary_json TEXT NOT NULL,
+  PRIMARY KEY (run_id, repeat, project, phase)
+);
+CREATE TABLE IF NOT EXISTS scores (
+  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  repeat INTEGER NOT NULL,
+  project TEXT NOT NULL,
+  dimension TEXT NOT NULL,
+  axis TEXT NOT NULL,
+  max_points REAL NOT NULL,
+  fraction REAL NOT NULL,
+  points REAL NOT NULL,
+  detail TEXT NOT NULL,
+  rubric_version TEXT NOT NULL,
+  PRIMARY KEY (run_id, repeat, project, dimension)
+);
+"""
+_CALL_FIELDS = (
+    "run_id", "call_key", "repeat", "project", "phase", "part", "attempt", "created_at", "prompt",
+    "raw_output", "parsed_json", "valid", "errors_json", "feedback", "finish_reason", "constrained",
+    "engine", "schema_hash", "wall_seconds", *PROFILER_COLUMNS,
+)  # fmt: skip
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class ResultsStore:
+    """The SQLite results store. Open one per process; `close()` (or use as a context manager) when done."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30.0)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # FULL makes each commit durable across power loss, which is the point of committing per call.
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as err:
+            raise LapbenchError(
+                f"cannot open the results store {self.path}: {err}",
+                hint="pass another file with --results or remove the damaged one",
+            ) from None
+
+    def __enter__(self) -> ResultsStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._db:
+            yield self._db
+
+    # runs -------------------------------------------------------------------------------------------
+    def create_run(
+        self, run_id: str, *, model: str, backend: str, suite: str, rubric_version: str,
+        config: dict[str, Any], machine: dict[str, Any],
+    ) -> None:  # fmt: skip
+        stamp = now_iso()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO runs (run_id, created_at, updated_at, status, model, backend, suite,"
+                " rubric_version, config_json, machine_json) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (run_id, stamp, stamp, "running", model, backend, suite, rubric_version,
+                 json.dumps(config, sort_keys=True), json.dumps(machine, sort_keys=True)),
+            )  # fmt: skip
+
+    def set_status(self, run_id: str, status: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE runs SET status=?, updated_at=? WHERE run_id=?", (status, now_iso(), run_id))
+
+    def run_row(self, run_id: str) -> sqlite3.Row:
+        row = self._db.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        if row is None:
+            raise LapbenchError(
+                f"no run {run_id!r} in {self.path}", hint="`lapbench runs` lists the stored runs"
+            )
+        return row
+
+    def run_config(self, run_id: str) -> dict[str, Any]:
+        config: dict[str, Any] = json.loads(self.run_row(run_id)["config_json"])
+        return config
+
+    def save_record(self, record: RunRecord) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE runs SET status=?, updated_at=?, record_json=? WHERE run_id=?",
+                (record.status, now_iso(), record.model_dump_json(), record.run_id),
+            )
+
+    def list_runs(self) -> list[dict[str, Any]]:
+        """Every run, newest first, with its score when finished."""
+        rows = self._db.execute(
+            "SELECT run_id, created_at, updated_at, status, model, backend, suite, rubric_version, record_json,"
+            " (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.run_id) AS calls"
+            " FROM runs r ORDER BY created_at DESC, run_id DESC"
+        ).fetchall()
+        out = []
+        for row in rows:
+            entry = dict(row)
+            entry.pop("record_json")
+            entry["score"] = json.loads(row["record_json"])["score"] if row["record_json"] else None
+            out.append(entry)
+        return out
+
+    def load_run(self, run_id: str) -> RunRecord:
+        row = self.run_row(run_id)
+        if not row["record_json"]:
+            raise LapbenchError(
+                f"run {run_id} has no result record yet (status {row['status']})",
+                hint=f"finish it with `lapbench run --resume {run_id}`",
+            )
+        return RunRecord.model_validate_json(row["record_json"])
+
+    # calls ------------------------------------------------------------------------------------------
+    def record_call(self, run_id: str, call: CallAttempt) -> None:
+        values: dict[str, Any] = {
+            "run_id": run_id, "call_key": call.key, "repeat": call.repeat, "project": call.project,
+            "phase": call.phase, "part": call.part, "attempt": call.attempt, "created_at": now_iso(),
+            "prompt": call.prompt, "raw_output": call.raw_output, "parsed_json": call.parsed_json,
+            "valid": int(call.valid), "errors_json": json.dumps(list(call.errors)), "feedback": call.feedback,
+            "finish_reason": call.finish_reason, "constrained": int(call.constrained), "engine": call.engine,
+            "schema_hash": call.schema_hash, "wall_seconds": call.wall_seconds,
+        }  # fmt: skip
+        values.update({name: call.measures.get(name) for name in PROFILER_COLUMNS})
+        marks = ",".join("?" for _ in _CALL_FIELDS)
+        with self._tx() as db:
+            db.execute(
+                f"INSERT INTO calls ({','.join(_CALL_FIELDS)}) VALUES ({marks})",
+                [values[f] for f in _CALL_FIELDS],
+            )
+            db.execute("UPDATE runs SET updated_at=? WHERE run_id=?", (values["created_at"], run_id))
+
+    def finished_calls(self, run_id: str) -> dict[str, CallAttempt]:
+        """Calls already stored for a run, by key (what `--resume` replays)."""
+        rows = self._db.execute("SELECT * FROM calls WHERE run_id=? ORDER BY id", (run_id,)).fetchall()
+        return {row["call_key"]: _row_to_call(row) for row in rows}
+
+    def call_rows(self, run_id: str) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT * FROM calls WHERE run_id=? ORDER BY id", (run_id,)).fetchall()
+        return [dict(row) for row in rows]
+
+    # phase results and scores -------------------------------------------------------------------------
+    def save_phase(
+        self, run_id: str, repeat: int, project: str, phase: str, status: str,
+        document_json: str | None, summary: dict[str, Any],
+    ) -> None:  # fmt: skip
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO phase_results VALUES (?,?,?,?,?,?,?)",
+                (run_id, repeat, project, phase, status, document_json, json.dumps(summary, sort_keys=True)),
+            )
+
+    def save_scores(
+        self, run_id: str, repeat: int, project: str, dimensions: Sequence[Dimension], rubric_version: str
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "DELETE FROM scores WHERE run_id=? AND repeat=? AND project=?", (run_id, repeat, project)
+            )
+            db.executemany(
+                "INSERT INTO scores VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(run_id, repeat, project, d.name, d.axis, d.max_points, d.fraction, d.points, d.detail,
+                  rubric_version) for d in dimensions],
+            )  # fmt: skip
+
+    def phase_rows(self, run_id: str) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT * FROM phase_results WHERE run_id=? ORDER BY repeat, project", (run_id,)
+        ).fetchall()
+        return [dict(row) for row in rows]
+
+
+def _row_to_call(row: sqlite3.Row) -> CallAttempt:
+    return CallAttempt(
+        key=row["call_key"],
+        repeat=row["repeat"],
+        project=row["project"],
+        phase=row["phase"],
+        part=row["part"],
+        attempt=row["attempt"],
+        prompt=row["prompt"],
+        raw_output=row["raw_output"],
+        valid=bool(row["valid"]),
+        errors=tuple(json.loads(row["errors_json"])),
+        feedback=row["feedback"],
+        finish_reason=row["finish_reason"],
+        constrained=bool(row["constrained"]),
+        engine=row["engine"],
+        schema_hash=row["schema_hash"],
+        wall_seconds=row["wall_seconds"],
+        parsed_json=row["parsed_json"],
+        measures={name: row[name] for name in PROFILER_COLUMNS},
+    )

@@ -1,0 +1,77 @@
+"""The tools of `lapbench run`, one path from a tool's name to everything about it: the JSON Schema it
+documents, the prompt text of that schema, the engine schema its grammar is compiled from
+(`runner.run.grammar`), that schema's hash (stored with every call), a validator and a token budget.
+`lapbench run`, `lapbench schema`, the grammar tests and scripts/bench_grammar.py all take them from here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from runner.run.grammar import grammar_schema, tool_model
+from runner.run.harness import ToolSpec
+from runner.run.normalize import schema_hash
+from runner.run.parts import ENDPOINT_PLAN, validate_endpoint_plan
+from runner.schemas.digest import describe_schema
+from runner.schemas.feedback import ValidationReport
+from runner.schemas.lenient import parse_lenient
+from runner.schemas.tools import tool_name, tool_schema
+from runner.schemas.validate import PARTS, validate_document, validate_part
+
+MAX_TOKENS: dict[str, int] = {
+    "analyze": 768,
+    "database.table": 448,
+    "database.file": 1024,
+    ENDPOINT_PLAN: 512,
+    "interface.operation": 512,
+    "test.function": 640,
+}
+"""Output budget per call: enough for a good answer from a capable model, a hard stop for a looping one."""
+RUN_TOOLS = tuple(MAX_TOKENS)
+"""The tools the pipeline calls."""
+
+
+def tool_json_schema(name: str) -> dict[str, Any]:
+    """The JSON Schema of a tool's arguments as documented (`lapbench schema`): the model's own limits,
+    before the grammar caps."""
+    model = tool_model(name)
+    return model.model_json_schema(by_alias=True) if name == ENDPOINT_PLAN else tool_schema(name)
+
+
+@cache
+def tool_doc(name: str, descriptions: bool = True) -> str:
+    """The tool's arguments as TypeScript declarations: the prompt text, and `lapbench schema --digest`."""
+    return describe_schema(tool_json_schema(name), tool_model(name).__name__, descriptions)
+
+
+def _validator(name: str) -> Callable[[Any], ValidationReport]:
+    """Validation with nothing known yet; the pipeline passes its own, aware of earlier results."""
+    if name == ENDPOINT_PLAN:
+        return validate_endpoint_plan
+    if name in PARTS:
+        return lambda data: validate_part(name, data)
+    return lambda data: validate_document(name, data)
+
+
+def make_tool(
+    name: str,
+    validate: Callable[[Any], ValidationReport] | None = None,
+    max_tokens: int | None = None,
+) -> ToolSpec:
+    """The tool as the harness calls it; `json_schema` is exactly what the grammar engine compiles."""
+    engine_schema = grammar_schema(name)
+    return ToolSpec(
+        name="write_endpoint_plan" if name == ENDPOINT_PLAN else tool_name(name),
+        json_schema=engine_schema,
+        schema_hash=_hash(name),
+        validate=validate or _validator(name),
+        parse=lambda text: parse_lenient(text, None if name == ENDPOINT_PLAN else name).data,
+        max_tokens=max_tokens or MAX_TOKENS[name],
+        doc=tool_doc(name),
+    )
+
+
+@cache
+def _hash(name: str) -> str:
+    return schema_hash(grammar_schema(name))

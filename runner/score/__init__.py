@@ -1,0 +1,1 @@
+"""`lapbench score`: score an AST document, or AutoBe's own output, with the rubric."""

@@ -1,0 +1,83 @@
+"""The gold tests pass against the gold realize (todo, discussion_board), and the logic bugs a developer
+makes — a missing ownership check, a wrong filter, off-by-one pagination, a missing 404, a lost update,
+a forgotten state check — make a gold test fail with a reason that points at the bug."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+
+from runner.execute import Bug, mutants, run_tests
+from runner.gold import load_gold
+from runner.schemas.checks.realize import RealizeContext
+
+GOLD = ["todo", "discussion_board"]
+
+
+@cache
+def _mutants(project: str) -> list[Bug]:
+    gold = load_gold(project)
+    assert gold.realize is not None
+    return mutants(gold.realize, RealizeContext.of(gold.analyze, gold.database, gold.interface))
+
+
+@pytest.mark.parametrize("project", GOLD)
+def test_gold_tests_pass_on_the_gold_realize(project: str) -> None:
+    gold = load_gold(project)
+    assert gold.realize is not None
+    result = run_tests(gold.test, gold.database, gold.interface, gold.realize, seed=1)
+    assert [f.failure for f in result.functions if f.failure] == []
+    assert result.pass_rate == 1.0
+    assert all(f.calls >= 4 for f in result.functions)
+
+
+BUGS = [
+    # (project, operator, operation, where, failing test function, words of the failure reason)
+    ("todo", "drop_filter", "GET /todo-lists/{todoListId}", "$input.operations[4].steps[0].where[1]", "test_todo_lists", "another member cannot read the list"),
+    ("todo", "wrong_filter", "PATCH /todo-lists/{todoListId}/todos", "$input.operations[8].steps[1].where[1].op", "test_todos", "the done filter returns the marked todo"),
+    ("todo", "page_off_by_one", "PATCH /todo-lists", "$input.operations[3].steps[0].page.page", "test_todo_lists", "the owner's lists contain the new list"),
+    ("todo", "lost_update", "PUT /todos/{todoId}", "$input.operations[10].steps[1].set[0]", "test_todos", "PUT /todos/{todoId} answered 500"),
+    ("todo", "drop_delete", "DELETE /todo-lists/{todoListId}", "$input.operations[6].steps[1]", "test_todo_lists", "FOREIGN KEY"),
+    ("discussion_board", "missing_404", "GET /topics/{topicId}", "$input.operations[6].steps[0].mode", "test_topics", "expected HTTP 404, got HttpError"),
+    ("discussion_board", "lost_update", "DELETE /replies/{replyId}", "$input.operations[12].steps[3].set[0]", "test_replies", "replyCount: -1 is below the minimum 0"),
+    ("discussion_board", "drop_check", "POST /topics/{topicId}/replies", "$input.operations[9].steps[1]", "test_admin", "nobody can reply to a locked topic"),
+    ("discussion_board", "any_actor", "POST /admin/topics/{topicId}/lock", "$input.operations[13].actors", "test_admin", "a member cannot lock a topic"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("project", "operator", "operation", "where", "function", "reason"), BUGS)
+def test_an_injected_bug_fails_a_gold_test(
+    project: str, operator: str, operation: str, where: str, function: str, reason: str
+) -> None:
+    (bug,) = [
+        b for b in _mutants(project) if (b.operator, b.operation, b.where) == (operator, operation, where)
+    ]
+    gold = load_gold(project)
+    result = run_tests(gold.test, gold.database, gold.interface, bug.document)
+    failed = {f.function: f for f in result.failures}
+    assert function in failed, [f.one_line() for f in result.failures]
+    assert reason in failed[function].reason
+
+
+@pytest.mark.parametrize("project", GOLD)
+def test_mutants_are_many_distinct_and_valid(project: str) -> None:
+    bugs = _mutants(project)
+    gold = load_gold(project)
+    assert len(bugs) >= 10
+    assert len({b.id for b in bugs}) == len(bugs)
+    assert {b.operator for b in bugs} >= {
+        "drop_check",
+        "drop_filter",
+        "wrong_filter",
+        "missing_404",
+        "lost_update",
+        "page_off_by_one",
+    }
+    assert all(b.document != gold.realize for b in bugs)
+
+
+def test_a_uniqueness_check_backed_by_a_unique_index_is_not_a_mutant() -> None:
+    # members.email has a unique index: without the check the insert answers 409 all the same
+    assert not [b for b in _mutants("todo") if b.operator == "drop_conflict"]
+    assert [b.operation for b in _mutants("discussion_board") if b.operator == "drop_conflict"] == []
