@@ -13,6 +13,7 @@ from runner.autobe.document import import_document
 from runner.autobe.prisma import import_prisma
 from runner.autobe.score import AutoBeScore, format_table
 from runner.errors import LapbenchError
+from runner.rubric.types import AXIS_POINTS
 from runner.schemas.interface import ArraySchema, OneOfSchema, ReferenceSchema, StringSchema
 
 EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "autobe-examples"
@@ -31,11 +32,14 @@ def test_every_sample_imports_and_scores(tree_scores: list[AutoBeScore]) -> None
     assert len(tree_scores) == len(files) == 47  # + LICENSE = the 48 files of the folder
     for score in tree_scores:
         assert score.errors == [], (score.path, score.errors)
-        assert sum(d.max_points for d in score.dimensions) == pytest.approx(30), score.path
-        assert 0 <= score.score <= 30
+        # rubric v2: 25 points per axis (v1: 30)
+        assert sum(d.max_points for d in score.dimensions) == pytest.approx(AXIS_POINTS[score.kind]), (
+            score.path
+        )
+        assert 0 <= score.score <= AXIS_POINTS[score.kind]
         assert score.model.count("/") == 1 and score.project in ("todo", "bbs")
     passed = [s for s in tree_scores if s.gate_passed]
-    assert len(passed) >= len(tree_scores) - 2
+    assert len(passed) >= len(tree_scores) - 2  # v2: all 47 (gpt-4.1-mini's bbs API now loses points instead)
     # The rubric must tell these models apart: a narrow band is what AutoBe's own score had.
     interface = [s.score for s in passed if s.kind == "interface"]
     assert max(interface) - min(interface) > 4

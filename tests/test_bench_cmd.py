@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import statistics
+import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -241,3 +243,57 @@ def test_fail_fast_stops_the_sweep_at_the_first_failure(tmp_path: Path) -> None:
     records = {Path(r["model_filename"]).name: r for r in json.loads(result.stdout)}
     assert "not found" in records["first.gguf"]["error"]
     assert records["second.gguf"]["error"].startswith("skipped")
+
+
+@pytest.mark.model
+def test_tests_beyond_the_trained_context_are_refused(smollm2_gguf: Path) -> None:
+    for extra in (["-p", "9000", "-n", "0"], ["-p", "16", "-n", "4", "--ctx", "16384"]):
+        done = CliRunner().invoke(app, ["bench", str(smollm2_gguf), *extra, "-r", "1"])
+        assert done.exit_code == 2, done.output
+        assert "beyond the 8192 the model was trained for" in done.output and "Traceback" not in done.output
+
+
+@pytest.mark.model
+def test_bench_reports_progress_for_every_load_and_sample(smollm2_gguf: Path) -> None:
+    from runner.bench.execute import BenchSpec, run_bench
+
+    config = BenchConfig(model=str(smollm2_gguf), backend="llama-cpp", n_threads=1)
+    spec = BenchSpec(configs=(config,), tests=(BenchTest(n_prompt=8),), repetitions=2, warmup=False)
+    events: list[tuple[str, int]] = []
+    (record,) = run_bench(spec, lambda what, done: events.append((what, done)))
+    assert record.error is None and sum(done for _, done in events) == spec.units
+    assert [what for what, done in events if what and not done] == [
+        f"loading {config.label}",
+        f"{config.label} pp8 rep 1/2",
+        f"{config.label} pp8 rep 2/2",
+    ]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_stopping_bench_ends_its_worker_at_once(smollm2_gguf: Path, signum: int) -> None:
+    import psutil
+
+    from tests.support.processes import start
+
+    process = start("bench", str(smollm2_gguf), "-p", "0", "-n", "4000", "-r", "3", "--no-warmup", "-t", "1")
+    parent = psutil.Process(process.pid)
+    workers: list[psutil.Process] = []
+    try:
+        while True:  # until the worker is generating (its CPU time is past what loading the model takes)
+            assert process.poll() is None, process.communicate()
+            workers = parent.children()
+            if workers and workers[0].cpu_times().user > 2.0:
+                break
+            time.sleep(0.1)
+        process.send_signal(signum)
+        # A worker asked to quit would finish its 4000-token sample first (minutes), and the parent would
+        # give it 30 s before killing it: ending well inside that is what "at once" means here.
+        process.communicate(timeout=25)
+        assert process.returncode == 130
+        _, alive = psutil.wait_procs(workers, timeout=5)
+        assert alive == []
+    finally:
+        for leftover in [process, *workers]:
+            with contextlib.suppress(Exception):
+                leftover.kill()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,35 @@ def test_models_table_renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     result = runner.invoke(app, ["models"])
     assert result.exit_code == 0, result.output
     assert "smollm2-135m" in result.output and "gemma-3-270m" in result.output
+
+
+def test_models_table_fits_80_columns_without_cutting_a_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    result = runner.invoke(app, ["models"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80, result.output
+    assert "…" not in result.output, result.output
+    rows = {tuple(line.split()[:5]) for line in lines if line.strip()}
+    assert ("qwen3.5-35b-a3b", "34.7B", "qwen35moe", "UD-Q4_K_XL", "22.3GB") in rows
+    assert ("minimax-m2.7", "228.7B", "minimax-m2", "Q5_K_M", "168.8GB") in rows
+    assert ("qwen3.5-397b-a17b", "397.0B", "qwen3.5", "-", "?") in rows  # no GGUF arch known: the family
+
+
+def test_user_visible_catalog_text_names_no_file_users_lack() -> None:
+    from runner.models.catalog import Catalog
+
+    text = GOOD.read_text()
+    described = json.dumps(Catalog.model_json_schema())
+    for where in (text, described):
+        assert "FACTS" not in where and "shared/" not in where
+    catalog = load_catalog(GOOD)
+    keys = set()
+    for field in re.findall(r'source = "([^"]*)"', text):
+        keys |= set(
+            re.findall(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b(?:LLMFIT|KVGEOM|QKNOWN|MLXLM|DS4)\b", field)
+        )
+    keys = {k for k in keys if not re.fullmatch(r"I?Q\d\w*", k)}  # quant names such as Q4_K_M
+    assert keys and keys <= set(catalog.source), sorted(keys - set(catalog.source))

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from runner.cli import app
-from tests.support.fake_hub import serve_hub, use_hub
+from tests.support.fake_hub import HubLog, serve_hub, use_hub
 from tests.support.gguf_builder import build_gguf, gguf_str, kv_u32
 
 runner = CliRunner()
@@ -26,15 +26,14 @@ def _fit(*args: str) -> dict:  # type: ignore[type-arg]
 
 @pytest.mark.model
 def test_fit_catalog_id_reads_the_local_header(smollm2_gguf: Path) -> None:
-    out = _fit("smollm2-135m", "--ctx", "2048")
+    out = _fit("smollm2-135m", "--ctx", "2048", "--bandwidth", "100")
     assert out.keys() >= KEYS
     assert out["source"] == "gguf-file"
     assert out["weights_bytes"] == 96576768
     assert out["kv_bytes"] == 2 * 3 * 64 * 30 * 2 * 2048
-    assert (
-        out["total_bytes"]
-        == out["weights_bytes"] + out["kv_bytes"] + out["compute_bytes"] + out["overhead_bytes"]
-    )
+    terms = ("weights_bytes", "kv_bytes", "compute_bytes", "overhead_bytes", "saved_state_bytes")
+    assert out["total_bytes"] == sum(out[t] for t in terms)
+    assert out["saved_state_bytes"] == out["kv_bytes"]  # lapbench keeps the last call's KV state for reuse
     assert out["verdict"] == "fits"
 
 
@@ -50,7 +49,7 @@ def test_fit_file_with_chip_predicts_speed(gemma_gguf: Path) -> None:
 def test_fit_64gb_mac_verdicts_match_facts() -> None:
     # FACTS.md §2 on a 64 GB Mac (48 GiB Metal budget): gpt-oss-120b does not fit, Qwen3.5-122B Q3_K_M
     # needs a raised wired limit, gpt-oss-20b and Qwen3.6-27B fit.
-    args = ("--memory", "64GB", "--chip", "M1 Max", "--ctx", "32768", "--swa-window")
+    args = ("--memory", "64GB", "--chip", "M1 Max", "--ctx", "32768")
     assert _fit("gpt-oss-120b", *args)["verdict"] == "does not fit"
     assert _fit("qwen3.5-122b-a10b", "--quant", "Q3_K_M", *args)["verdict"] == "does not fit"
     assert _fit("gpt-oss-20b", *args)["verdict"] == "fits"
@@ -83,7 +82,7 @@ def test_fit_bad_input_is_one_line() -> None:
 
 
 @pytest.fixture
-def fake_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[str], Path]]:
+def fake_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[HubLog, Path]]:
     arch = gguf_str("general.architecture") + __import__("struct").pack("<I", 8) + gguf_str("llama")
     tiny = build_gguf([arch, kv_u32("llama.block_count", 2), kv_u32("llama.embedding_length", 32),
                        kv_u32("llama.attention.head_count", 4), kv_u32("llama.vocab_size", 100)])  # fmt: skip
@@ -104,7 +103,7 @@ def fake_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
 
 
 @pytest.mark.server
-def test_pull_downloads_then_finds_it_present(fake_hub: tuple[list[str], Path]) -> None:
+def test_pull_downloads_then_finds_it_present(fake_hub: tuple[HubLog, Path]) -> None:
     log, folder = fake_hub
     args = ["pull", "tiny:Q4_K_M", "--models-dir", str(folder), "--json"]
     first = runner.invoke(app, args)
@@ -114,13 +113,13 @@ def test_pull_downloads_then_finds_it_present(fake_hub: tuple[list[str], Path]) 
     second = runner.invoke(app, args)
     assert second.exit_code == 0, second.output
     assert json.loads(second.output)["already_present"] is True
-    assert log == ["org/tiny/tiny-Q4_K_M.gguf"]  # fetched once
+    assert log.files == ["org/tiny/tiny-Q4_K_M.gguf"]  # fetched once
 
 
 @pytest.mark.server
-def test_fit_hugging_face_ids_resolve_through_hf_endpoint(fake_hub: tuple[list[str], Path]) -> None:
-    by_url = _fit("hf://org/tiny/tiny-Q4_K_M.gguf")
-    by_quant = _fit("org/tiny:Q4_K_M")
+def test_fit_hugging_face_ids_resolve_through_hf_endpoint(fake_hub: tuple[HubLog, Path]) -> None:
+    by_url = _fit("hf://org/tiny/tiny-Q4_K_M.gguf", "--bandwidth", "100")
+    by_quant = _fit("org/tiny:Q4_K_M", "--bandwidth", "100")
     assert by_url["source"] == by_quant["source"] == "gguf-remote"
     assert by_url["weights_bytes"] == by_quant["weights_bytes"] == 32 * 4 * 4
     result = runner.invoke(app, ["fit", "org/tiny:Q8_0"])
@@ -128,14 +127,14 @@ def test_fit_hugging_face_ids_resolve_through_hf_endpoint(fake_hub: tuple[list[s
 
 
 @pytest.mark.server
-def test_pull_refuses_what_does_not_fit(fake_hub: tuple[list[str], Path]) -> None:
+def test_pull_refuses_what_does_not_fit(fake_hub: tuple[HubLog, Path]) -> None:
     log, folder = fake_hub
     result = runner.invoke(
         app, ["pull", "tiny", "--quant", "HUGE", "--models-dir", str(folder), "--memory", "16GB"]
     )
     assert result.exit_code == 2  # the refusal shared with `run` (runner.fit.verdict)
     assert "does not fit" in result.output and "--force" in result.output
-    assert log == []
+    assert log.files == []
 
 
 @pytest.mark.model

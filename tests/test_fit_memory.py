@@ -17,9 +17,9 @@ from runner.fit.verdict import max_context, verdict_for
 from runner.models.catalog import ModelEntry, load_catalog
 
 MIB = 1 << 20
-# mlx-lm style caches hold exactly the window (RotatingKVCache) and the context (no padding): the numbers of
-# FACTS.md are stated that way.
-EXACT = RuntimeConfig(backend="mlx", swa_full=False)
+# Decoding one token at a time, mlx-lm's caches hold exactly the window (RotatingKVCache) and the context
+# (in steps of 256 cells): the published numbers are stated that way.
+EXACT = RuntimeConfig(backend="mlx", swa_full=False, n_ubatch=1)
 
 
 def catalog_arch(model_id: str, quant: str | None = None):  # type: ignore[no-untyped-def]
@@ -30,8 +30,8 @@ def catalog_arch(model_id: str, quant: str | None = None):  # type: ignore[no-un
 
 def per_token_full_kv(model_id: str) -> int:
     arch = catalog_arch(model_id)
-    one, two = (kv_bytes(arch, replace(EXACT, ctx=n))[0] for n in (1000, 2000))
-    return (two - one) // 1000
+    one, two = (kv_bytes(arch, replace(EXACT, ctx=n))[0] for n in (1024, 2048))
+    return (two - one) // 1024
 
 
 @pytest.mark.parametrize(
@@ -61,6 +61,12 @@ def test_gemma3_27b_sliding_layers_hold_only_their_window() -> None:
     # llama.cpp keeps PAD(window + n_ubatch, 256) cells per local layer unless --swa-full
     _, swa_llama, _ = kv_bytes(arch, RuntimeConfig(ctx=32768, swa_full=False))
     assert swa_llama == 52 * 1536 * 8192
+    # llama-server's 4 slots share one unified stream: PAD(4 x window + n_ubatch, 256) cells
+    _, swa_server, _ = kv_bytes(arch, RuntimeConfig(ctx=32768, n_seq=4, kv_unified=True))
+    assert swa_server == 52 * 4608 * 8192
+    # mlx-lm: while a 2048-token prompt chunk is added, the rotating cache holds window - 1 + 2048 cells
+    _, swa_mlx, _ = kv_bytes(arch, RuntimeConfig(ctx=32768, backend="mlx", n_ubatch=2048))
+    assert swa_mlx == 52 * (1024 - 1 + 2048) * 8192
 
 
 def test_qwen36_hybrid_state_is_constant_in_context() -> None:
@@ -146,9 +152,10 @@ def test_decode_speed_reproduces_facts_calibration_points(
     model_id: str, quant: str, chip: str, measured_tps: float
 ) -> None:
     from runner.fit.budget import resolve_budget
-    from runner.fit.verdict import predict_tps
+    from runner.fit.speed import from_bandwidth
 
     arch = catalog_arch(model_id, quant)
     budget = resolve_budget("64GB", chip)
-    tps = predict_tps(arch, RuntimeConfig(ctx=256, device="metal"), budget)
-    assert tps is not None and abs(tps - measured_tps) / measured_tps < 0.05
+    speed = from_bandwidth(arch, RuntimeConfig(ctx=256, device="metal"), budget)
+    assert speed is not None and speed.decode_tps is not None
+    assert abs(speed.decode_tps - measured_tps) / measured_tps < 0.05

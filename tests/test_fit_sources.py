@@ -15,7 +15,7 @@ from runner.fit.hub import pick_gguf
 from runner.fit.memory import RuntimeConfig, kv_bytes
 from runner.fit.resolve import resolve_model, split_names
 
-EXACT = RuntimeConfig(backend="mlx", swa_full=False)
+EXACT = RuntimeConfig(backend="mlx", swa_full=False, n_ubatch=1)  # one token at a time: exactly the window
 
 # Qwen3.6-27B text_config as FACTS.md quotes it (Q35_27B_CFG), wrapped like the multimodal checkpoint.
 QWEN36 = {
@@ -33,8 +33,8 @@ QWEN36 = {
 def test_hybrid_config_json_gives_constant_state_and_quarter_kv() -> None:
     arch = arch_from_config(QWEN36, None, "config.json")
     assert (arch.count("full"), arch.count("recurrent")) == (16, 48)
-    full, _, state = kv_bytes(arch, replace(EXACT, ctx=1000))
-    assert full == 65536 * 1000
+    full, _, state = kv_bytes(arch, replace(EXACT, ctx=1024))
+    assert full == 65536 * 1024
     assert state == 39223296 * 4  # FACTS linear_state_per_seq, f32
 
 

@@ -12,6 +12,7 @@ from runner.run.grammar import (
     GRAMMAR_MAX_ITEMS,
     GRAMMAR_MAX_ITEMS_DEFAULT,
     GRAMMAR_MAX_STRING,
+    GRAMMAR_MAX_STRING_DEFAULT,
     TOOL_NAMES,
     grammar_schema,
 )
@@ -103,9 +104,9 @@ def test_grammar_caps_are_stricter_never_looser() -> None:
     tool = make_tool("analyze")
     assert tool.name == "write_analyze" and len(tool.schema_hash) == 64 and "interface Actor {" in tool.doc
     actor = tool.json_schema["$defs"]["Actor"]["properties"]
-    assert actor["description"]["maxLength"] == GRAMMAR_MAX_STRING
+    assert actor["description"]["maxLength"] == GRAMMAR_MAX_STRING["analyze"]
     assert actor["name"]["maxLength"] == 64  # names keep their pattern and their own cap
     shorter = {"type": "string", "maxLength": 10}
-    assert normalize_schema(shorter, max_string=GRAMMAR_MAX_STRING) == shorter
+    assert normalize_schema(shorter, max_string=GRAMMAR_MAX_STRING_DEFAULT) == shorter
     enum = {"type": "string", "enum": ["a"]}
-    assert normalize_schema(enum, max_string=GRAMMAR_MAX_STRING) == enum
+    assert normalize_schema(enum, max_string=GRAMMAR_MAX_STRING_DEFAULT) == enum

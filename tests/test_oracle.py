@@ -3,6 +3,7 @@ answers repaired from the harness's feedback."""
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -99,3 +100,30 @@ def test_bad_options_are_one_line_errors() -> None:
     backend.load(LoadConfig(model="gold"))
     unknown = backend.generate(GenerationRequest(messages=(Message("user", "Project: nothing known"),)))
     assert unknown.text == "{}"
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_gold_forced_through_llama_cpp_passes_every_gate(smollm2_gguf: Path, tmp_path: Path) -> None:
+    """The smoke suite's gold answers forced through the real default model: every gate passes on the first
+    try, every generated token is forced, and the figures are the real backend's."""
+    from typer.testing import CliRunner
+
+    from runner.cli import app
+
+    out = CliRunner().invoke(
+        app,
+        ["run", str(smollm2_gguf), "--backend", "oracle", "--suite", "smoke", "--threads", "2", "--json",
+         "--results", str(tmp_path / "results.sqlite")],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    record = json.loads(out.stdout[out.stdout.index("{") :])
+    assert record["config"]["backend_options"] == {"through": "llama-cpp"}
+    assert record["config"]["model_label"].endswith("(gold-forced)")
+    (result,) = record["results"]
+    assert {p["status"] for p in result["phases"].values()} == {"ok"}
+    assert sum(p["retries"] for p in result["phases"].values()) == 0
+    profile = record["profile"]
+    assert profile["generated_tokens"] > 1000
+    assert profile["forced_tokens"] == profile["generated_tokens"]
+    assert 0 < profile["prompt_tokens_evaluated"] < profile["prompt_tokens"]

@@ -255,3 +255,37 @@ def test_compare_marks_an_axis_inversion() -> None:
     assert rows["score"].difference.significant and not rows["score"].inversion
     assert rows["interface"].inversion and rows["interface"].difference.significant
     assert not rows["database"].inversion
+
+
+def test_compare_warns_when_the_runs_did_not_do_the_same_work(tmp_path: Path) -> None:
+    db = tmp_path / "results.sqlite"
+
+    def oracle(*args: str) -> str:
+        done = CliRunner().invoke(app, ["run", "--backend", "oracle", "--results", str(db), "--json", *args])
+        assert done.exit_code == 0, done.output
+        return str(json.loads(done.stdout[done.stdout.index("{") :])["run_id"])
+
+    smoke, again = oracle(), oracle("--seed", "1")
+    project = tmp_path / "todo.toml"
+    with ResultsStore(db) as store:
+        todo = store.run_config(smoke)["projects"][0]
+    todo["requirements"] += " Tasks can be pinned."
+    project.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in todo.items()))
+    edited = oracle("--project-file", str(project))
+
+    def warning(a: str, b: str) -> str | None:
+        done = CliRunner().invoke(app, ["compare", a, b, "--json", "--samples", "100", "--results", str(db)])
+        assert done.exit_code == 0, done.output
+        return json.loads(done.stdout)["warning"]
+
+    assert warning(smoke, again) is None
+    said = warning(smoke, edited)
+    assert (
+        said is not None
+        and "suites smoke and custom" in said
+        and "different definitions of project todo" in said
+    )
+    text = (
+        CliRunner().invoke(app, ["compare", smoke, edited, "--samples", "100", "--results", str(db)]).output
+    )
+    assert "WARNING: " in text and "did not do the same work" in text

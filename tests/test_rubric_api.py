@@ -1,5 +1,5 @@
 """Interface axis: a hand-made good API over the good database of test_rubric_db against deliberately
-broken variants, the rendered OpenAPI document, and determinism."""
+broken variants, the rendered OpenAPI document and the gate, operation roles, and determinism."""
 
 from __future__ import annotations
 
@@ -200,7 +200,7 @@ def _points(dims: list[Dimension]) -> dict[str, float]:
 def test_good_api_scores_full_marks() -> None:
     dims = score_interface(good_api(), good_db(), CAPABILITIES)
     assert sum(d.max_points for d in dims) == pytest.approx(AXIS_POINTS["interface"])
-    assert 3 <= len(dims) <= 6
+    assert len(dims) == 6
     for dim in dims:
         assert dim.fraction == pytest.approx(1.0), (dim.name, dim.detail)
 
@@ -211,11 +211,6 @@ def test_rendered_openapi_validates_and_has_every_operation() -> None:
     assert validate_openapi(spec) == []
     assert sum(len(methods) for methods in spec["paths"].values()) == len(GOOD_API["operations"])
     assert spec["paths"]["/posts/{postId}"]["get"]["parameters"][0]["schema"] == UUID
-
-
-def _drop_deletes_and_updates(data: dict[str, Any]) -> None:
-    data["operations"] = [o for o in data["operations"] if o["method"] not in ("delete", "put")]
-    data["components"] = [c for c in data["components"] if not c["name"].endswith(".IUpdate")]
 
 
 def _invent_fields(data: dict[str, Any]) -> None:
@@ -247,8 +242,22 @@ def _no_comments(data: dict[str, Any]) -> None:
     data["operations"] = [o for o in data["operations"] if "comment" not in o["path"]]
 
 
+def _unpaged_lists(data: dict[str, Any]) -> None:
+    for comp in data["components"]:
+        if comp["name"].startswith("IPageI"):
+            del comp["schema"]["properties"]["pagination"]
+            comp["schema"]["required"] = ["data"]
+
+
+def _anonymous_writes(data: dict[str, Any]) -> None:
+    for op in data["operations"]:
+        if op["method"] in ("post", "delete") and not op["path"].startswith("/auth"):
+            op["authorizationActor"] = None
+
+
 BROKEN = {
-    "crud_coverage": _drop_deletes_and_updates,
+    "pagination": _unpaged_lists,
+    "authorization": _anonymous_writes,
     "dto_columns": _invent_fields,
     "type_references": _unused_components,
     "rest_conventions": _bad_paths,
@@ -264,20 +273,38 @@ def test_each_broken_variant_loses_on_its_dimension(dimension: str) -> None:
     assert sum(broken.values()) < sum(good.values())
 
 
-def test_unresolved_type_fails_the_gate() -> None:
+def test_a_broken_operation_costs_points_and_the_rest_stays_usable() -> None:
+    """AutoBe's compilers accept an unresolved body type or an undeclared path parameter; lapbench's
+    gate fails only when the rendered OpenAPI is unusable."""
+
     def change(data: dict[str, Any]) -> None:
         data["operations"][0]["responseBody"] = "IMissing"
+        data["operations"][5]["pathParameters"] = []
+
+    dims = {d.name: d for d in score_interface(_variant(change), good_db(), CAPABILITIES)}
+    assert not any("gate failed" in d.detail for d in dims.values())
+    assert dims["type_references"].fraction < 1.0 and "IMissing" in dims["type_references"].detail
+    assert dims["rest_conventions"].fraction < 1.0 and "pathParameters" in dims["rest_conventions"].detail
+
+
+def test_an_unusable_openapi_document_fails_the_gate() -> None:
+    def change(data: dict[str, Any]) -> None:
+        data["components"][1]["schema"]["properties"]["twin"] = _ref("IGhost")  # dangling $ref
 
     dims = score_interface(_variant(change), good_db(), CAPABILITIES)
     assert sum(d.points for d in dims) == 0
-    assert all("gate failed" in d.detail for d in dims)
-
-
-def test_without_database_and_capabilities_the_axis_still_sums_to_30() -> None:
-    dims = score_interface(good_api())
-    assert {d.name for d in dims} == {"openapi_valid", "type_references", "rest_conventions"}
-    assert sum(d.max_points for d in dims) == pytest.approx(30)
+    assert all("gate failed: the OpenAPI document does not validate" in d.detail for d in dims)
     assert sum(d.points for d in score_interface(None)) == 0
+
+
+def test_without_database_and_capabilities_the_axis_still_sums_to_25() -> None:
+    lone = score_interface(good_api(), dto_reference=False)
+    assert {d.name for d in lone} == {"type_references", "rest_conventions", "pagination", "authorization"}
+    assert sum(d.max_points for d in lone) == pytest.approx(AXIS_POINTS["interface"])
+    in_a_run = {
+        d.name: d for d in score_interface(good_api())
+    }  # the database phase failed: nothing to compare
+    assert in_a_run["dto_columns"].fraction == 0.0
 
 
 def test_deterministic() -> None:
@@ -297,6 +324,9 @@ def test_deterministic() -> None:
         ("post", "/auth/member/join", "create"),
         ("post", "/auth/member/login", None),
         ("post", "/todos/{todoId}/complete", None),
+        ("post", "/topics/{topicId}/lock", None),  # an action, not a create
+        ("post", "/tickets/scan", None),
+        ("get", "/employees/{employeeId}/leave-balances/{year}", "read"),
     ],
 )
 def test_operation_roles(method: str, path: str, role: str | None) -> None:
@@ -318,3 +348,18 @@ def test_names_match_across_styles() -> None:
     assert best_match(key("postVotes"), tables) == "discussion_board_post_votes"
     assert best_match(key("IDiscussionBoardPost"), tables) == "discussion_board_posts"
     assert best_match(key("IInvoice"), tables) is None
+
+
+def test_actions_serve_update_capabilities_and_integer_parameters_need_no_id_name() -> None:
+    year = {"name": "year", "description": "Year.", "schema": {"type": "integer"}}
+    ops = [
+        _op("post", "/tickets/scan", "scan", "ITicket.IScan", "ITicket"),
+        {**_op("get", "/employees/{employeeId}/leave-balances/{year}", "at", None, "ILeaveBalance"),
+         "pathParameters": [_param("employeeId"), year]},
+    ]  # fmt: skip
+    components = [_component("ITicket", {"id": UUID}), _component("ITicket.IScan", {"code": TEXT})]
+    components.append(_component("ILeaveBalance", {"id": UUID}))
+    doc = InterfaceDocument.model_validate({"operations": ops, "components": components})
+    dims = {d.name: d for d in score_interface(doc, None, ("update tickets", "get leave_balances"))}
+    assert dims["capability_coverage"].fraction == 1.0, dims["capability_coverage"].detail
+    assert dims["rest_conventions"].fraction == 1.0, dims["rest_conventions"].detail

@@ -1,4 +1,5 @@
-"""Database axis: a hand-made good design against deliberately broken variants, and determinism."""
+"""Database axis: a hand-made good design against deliberately broken variants, the DDL gate, the
+per-table averaging over required entities, and determinism."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def _points(dims: list[Dimension]) -> dict[str, float]:
 def test_good_design_scores_high_and_sums_to_axis() -> None:
     dims = score_database(good_db(), REQUIRED_ENTITIES)
     assert sum(d.max_points for d in dims) == pytest.approx(AXIS_POINTS["database"])
-    assert 3 <= len(dims) <= 6
+    assert {d.name for d in dims} == {"entity_coverage", "relations", "indexes", "column_types", "naming"}
     for dim in dims:
         assert dim.fraction == pytest.approx(1.0), (dim.name, dim.detail)
 
@@ -121,26 +122,58 @@ def test_plain_uuid_column_is_a_missing_foreign_key() -> None:
     assert "comments.post_id" in dims["relations"].detail
 
 
-def test_dangling_reference_fails_the_gate() -> None:
+def test_dangling_reference_fails_the_gate_because_the_ddl_is_unusable() -> None:
     data = copy.deepcopy(GOOD_DB)
     _tables(data)[3]["foreignKeys"][0]["targetTable"] = "forums"
     doc = DatabaseDocument.model_validate(data)
     dims = score_database(doc, REQUIRED_ENTITIES)
     assert sum(d.points for d in dims) == 0
-    assert all(d.detail.startswith("gate failed") for d in dims)
+    assert all(d.detail.startswith("gate failed") and "SQLite" in d.detail for d in dims)
     assert probe(doc).row_graph_ok is False
 
 
 def test_missing_document_scores_zero_with_full_weights() -> None:
     dims = score_database(None, REQUIRED_ENTITIES)
     assert sum(d.points for d in dims) == 0
-    assert sum(d.max_points for d in dims) == pytest.approx(30)
+    assert sum(d.max_points for d in dims) == pytest.approx(AXIS_POINTS["database"])
 
 
 def test_without_required_entities_coverage_is_left_out() -> None:
     dims = score_database(good_db())
     assert "entity_coverage" not in {d.name for d in dims}
-    assert sum(d.max_points for d in dims) == pytest.approx(30)
+    assert sum(d.max_points for d in dims) == pytest.approx(AXIS_POINTS["database"])
+
+
+def test_a_missing_required_table_costs_every_per_table_dimension() -> None:
+    good = _points(score_database(good_db(), REQUIRED_ENTITIES))
+    fewer = _points(score_database(good_db(), (*REQUIRED_ENTITIES, "moderation_flags")))
+    for name in ("entity_coverage", "relations", "indexes", "column_types", "naming"):
+        assert fewer[name] < good[name], name
+
+
+def test_extra_tables_cost_points_when_faulty_and_earn_none() -> None:
+    def extra(name: str) -> Callable[[dict[str, Any]], None]:
+        def change(data: dict[str, Any]) -> None:
+            table = copy.deepcopy(_tables(data)[3])
+            table["name"] = name
+            data["files"][1]["tables"].append(table)
+
+        return change
+
+    good = _points(score_database(good_db(), REQUIRED_ENTITIES))
+    assert _points(score_database(_variant(extra("drafts")), REQUIRED_ENTITIES)) == good
+    faulty = _points(score_database(_variant(extra("draft")), REQUIRED_ENTITIES))  # not plural
+    assert faulty["naming"] < good["naming"]
+
+
+def test_time_of_day_may_be_a_string_and_created_at_is_not_required() -> None:
+    def change(data: dict[str, Any]) -> None:
+        boards = _tables(data)[2]
+        boards["columns"] = [c for c in boards["columns"] if c["name"] != "created_at"]
+        boards["columns"].append(_col("opens_time", "string"))
+
+    dims = {d.name: d for d in score_database(_variant(change), REQUIRED_ENTITIES)}
+    assert dims["column_types"].fraction == 1.0, dims["column_types"].detail
 
 
 def test_deterministic() -> None:

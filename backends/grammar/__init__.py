@@ -18,6 +18,9 @@ Engines:
 - "gbnf" (backends/grammar/gbnf_engine.py): llama.cpp's own grammar sampler fed with
   `llama_cpp.llama_grammar.json_schema_to_gbnf`; the baseline, llama.cpp only, no jump-forward.
 
+`replay.py` replays a known output through a matcher without a model: how many of its tokens jump-forward
+would have appended (the forced share a schema allows on real answers).
+
 Never fail open: an engine that cannot compile a schema raises `backends.base.ConstraintCompileError`.
 """
 

@@ -167,6 +167,8 @@ def run_decode(
         pending = forced
         if emit(pending, forced=True):
             return _finish(result, "stop", pieces, utf8, sampling.stop)
+        if matcher.is_done() and not sampling.ignore_eos:  # forced to the end (a const): nothing to evaluate
+            return _finish(result, "grammar", pieces, utf8)
     while True:
         if len(result.tokens) >= sampling.max_tokens:
             return _finish(result, "length", pieces, utf8)

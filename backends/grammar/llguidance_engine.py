@@ -63,10 +63,13 @@ class LlguidanceMatcher:
 
     engine = ENGINE
 
-    def __init__(self, matcher: llguidance.LLMatcher, vocab_size: int) -> None:
+    def __init__(
+        self, matcher: llguidance.LLMatcher, vocab_size: int, tokenizer: llguidance.LLTokenizer | None = None
+    ) -> None:
         self._matcher = matcher
         self.vocab_size = vocab_size
         self._bitmask = allocate_token_bitmask(1, vocab_size)
+        self._tokenizer = tokenizer
 
     def allows(self, token: int) -> bool:
         return self._matcher.validate_tokens([token]) == 1
@@ -82,7 +85,18 @@ class LlguidanceMatcher:
         return bool(self._matcher.consume_token(token))
 
     def forced_tokens(self) -> list[int]:
-        return list(self._matcher.compute_ff_tokens())
+        """The forced tokens llguidance is sure of, or, when the grammar forces more bytes than they spell,
+        those bytes tokenized, as far as the grammar takes them. llguidance holds back the last bytes
+        whose token could merge with what the model writes next (a key's closing `":"` before its
+        value); with compact JSON such a merge is rare, and appending them saves a decode step per key."""
+        safe = list(self._matcher.compute_ff_tokens())
+        forced = self._matcher.compute_ff_bytes()
+        if self._tokenizer is None or len(forced) <= len(self._tokenizer.decode_bytes(safe)):
+            return safe
+        eager = self._tokenizer.tokenize_bytes(forced)
+        eager = eager[: self._matcher.validate_tokens(eager)]
+        covered = len(self._tokenizer.decode_bytes(eager))
+        return eager if covered > len(self._tokenizer.decode_bytes(safe)) else safe
 
     def is_accepting(self) -> bool:
         return bool(self._matcher.is_accepting())
@@ -102,8 +116,11 @@ class LlguidanceGrammar:
         self.tokenizer = tokenizer
         self.vocab_size: int = tokenizer.vocab_size
 
-    def matcher(self) -> LlguidanceMatcher:
-        return LlguidanceMatcher(self._template.deep_copy(), self.vocab_size)
+    def matcher(self, eager: bool = True) -> LlguidanceMatcher:
+        """`eager=False`: only the forced tokens llguidance is sure of (see `LlguidanceMatcher.forced_tokens`)."""
+        return LlguidanceMatcher(
+            self._template.deep_copy(), self.vocab_size, self.tokenizer if eager else None
+        )
 
 
 _compiled: OrderedDict[tuple[int, str], LlguidanceGrammar] = OrderedDict()

@@ -5,6 +5,7 @@ the logits row is read as a numpy view (backends/grammar/decode.py samples from 
 
 - `backend.py`: `LlamaCppBackend` — loading, tokens, one generation call and its stats, memory figures;
 - `sequence.py`: the context's KV cache as a token list with prefix reuse, and batched evaluation;
+- `prefix_cache.py`: KV states saved after each call and restored when they serve a later prompt better;
 - `grammars.py`: the constraint compilers (llguidance, GBNF) of one loaded model, cached;
 - `load_log.py`: the buffer sizes llama.cpp logs while loading (its C API has no getter for them).
 

@@ -30,7 +30,9 @@ from backends.grammar import ENGINE_NAMES
 from backends.grammar.decode import DecodeResult, Sampling, run_decode
 from backends.llama_cpp.grammars import Grammars
 from backends.llama_cpp.load_log import LoadLog
+from backends.llama_cpp.prefix_cache import SavedStates
 from backends.llama_cpp.sequence import KvSequence, SequenceSource
+from backends.prefix_cache import max_bytes_option
 
 
 class LlamaCppBackend:
@@ -41,6 +43,7 @@ class LlamaCppBackend:
         self._llm: Any = None
         self._path: Path | None = None
         self._sequence: KvSequence | None = None
+        self._saved = SavedStates(0)
         self._grammars: Grammars | None = None
         self._pieces: dict[int, bytes] = {}
         self._seed = 0
@@ -66,6 +69,8 @@ class LlamaCppBackend:
                     n_threads_batch=config.n_threads,
                     n_gpu_layers=config.n_gpu_layers,
                     seed=config.seed,
+                    # sliding-window layers keep only their window (as llama-server does), not n_ctx cells
+                    swa_full=False,
                     verbose=False,
                 )
         except (ValueError, RuntimeError, OSError) as err:
@@ -77,6 +82,7 @@ class LlamaCppBackend:
         n_vocab = llm.n_vocab()
         self._eog = [t for t in range(n_vocab) if llama_cpp.llama_vocab_is_eog(self._vocab, t)]
         self._sequence = KvSequence(llm.ctx, llm.n_ctx(), llm.n_batch, n_vocab)
+        self._saved = SavedStates(max_bytes_option(config.options))
         self._grammars = Grammars(self._vocab, n_vocab, self._eog)
         model = llm._model
         bos = model.token_get_text(model.token_bos()) if model.token_bos() != -1 else ""
@@ -125,7 +131,7 @@ class LlamaCppBackend:
             return self._error(
                 request, prompt, f"prompt of {len(prompt)} tokens does not fit n_ctx={sequence.n_ctx}"
             )
-        kept = sequence.keep_prefix(prompt)
+        kept = self._saved.reuse(sequence, prompt)
         try:
             fitted = sequence.evaluate(prompt[kept:])
         except BaseException:
@@ -156,6 +162,7 @@ class LlamaCppBackend:
             sequence.clear()  # KeyboardInterrupt mid-decode: the cache bookkeeping may be off by a batch
             raise
         self.last_decode = result
+        self._saved.save(sequence)
         perf = llama_cpp.llama_perf_context(llm.ctx)
         self.last_perf = {
             "prompt_eval_ms": perf.t_p_eval_ms,
@@ -196,11 +203,13 @@ class LlamaCppBackend:
     def memory_report(self) -> Mapping[str, int]:
         """model_bytes (llama_model_size), kv_bytes / compute_bytes / output_bytes (the buffers llama.cpp
         allocated at load, summed over devices, from its load log), context_state_bytes (what
-        llama_state_get_size reports now: the KV cells in use plus logits)."""
+        llama_state_get_size reports now: the KV cells in use plus logits), prefix_cache_bytes (the KV states
+        saved for prompt reuse, in host memory)."""
         llm = self._require()
         report = dict(self._buffers)
         report["model_bytes"] = int(llama_cpp.llama_model_size(llm.model))
         report["context_state_bytes"] = int(llama_cpp.llama_state_get_size(llm.ctx))
+        report["prefix_cache_bytes"] = self._saved.store.total_bytes
         return report
 
     def close(self) -> None:
@@ -208,6 +217,7 @@ class LlamaCppBackend:
             self._grammars.close()
             self._grammars = None
         self._pieces.clear()
+        self._saved.clear()
         if self._sequence is not None:
             self._sequence.close()
             self._sequence = None

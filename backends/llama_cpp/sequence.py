@@ -27,6 +27,8 @@ class KvSequence:
         self.n_vocab = n_vocab
         self.tokens: list[int] = []
         self.batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
+        # a window-sized SWA cache (swa_full=False) overwrites cells older than the window
+        self.n_swa = int(llama_cpp.llama_model_n_swa(llama_cpp.llama_get_model(ctx)))
 
     def close(self) -> None:
         llama_cpp.llama_batch_free(self.batch)
@@ -46,7 +48,9 @@ class KvSequence:
         keep = min(keep, len(tokens) - 1)
         if keep < len(self.tokens):
             mem = llama_cpp.llama_get_memory(self.ctx)
-            if keep <= 0 or not llama_cpp.llama_memory_seq_rm(mem, -1, keep, -1):
+            # the window before `keep` must still be cached for the sliding-window layers (llama-server's test)
+            gone = self.n_swa > 0 and llama_cpp.llama_memory_seq_pos_min(mem, 0) > max(0, keep - self.n_swa)
+            if keep <= 0 or gone or not llama_cpp.llama_memory_seq_rm(mem, -1, keep, -1):
                 self.clear()
                 return 0
             del self.tokens[keep:]

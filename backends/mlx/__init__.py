@@ -1,7 +1,7 @@
 """MLX backend (mlx-lm): Metal on macOS, `mlx[cpu]` on Linux; and the GGUF -> MLX folder converter.
 
 - `backend.py`: `MlxBackend` — loading, one generation call and its stats, memory figures;
-- `prompt_cache.py`: mlx-lm's KV cache reused across calls by common prefix, and chunked prefill;
+- `prompt_cache.py`: mlx-lm's KV cache reused across calls by common prefix (live or saved), chunked prefill;
 - `decode.py`: the two decode loops (mlx-lm's `generate_step`, or the shared grammar loop);
 - `convert.py`, `convert_tokenizer.py`: a llama GGUF -> an MLX model folder (weights, config, tokenizer).
 

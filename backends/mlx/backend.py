@@ -36,6 +36,7 @@ from backends.base import (
 from backends.mlx import is_mlx_folder
 from backends.mlx.decode import decode_constrained, decode_free
 from backends.mlx.prompt_cache import PromptCache
+from backends.prefix_cache import max_bytes_option
 from backends.registry import INSTALL_HINTS
 
 
@@ -80,7 +81,7 @@ class MlxBackend:
             eos_token=tokenizer.eos_token or "",
             where=str(path),
         )
-        self._cache = PromptCache(model)
+        self._cache = PromptCache(model, max_bytes_option(config.options))
 
     def _require_model(self) -> Any:
         if self._model is None:
@@ -193,6 +194,7 @@ class MlxBackend:
         return {
             "weights": weights,
             "kv_cache": self._cache.nbytes if self._cache is not None else 0,
+            "prefix_cache": self._cache.saved.total_bytes if self._cache is not None else 0,
             "active": int(mx.get_active_memory()),
             "cache_pool": int(mx.get_cache_memory()),
         }

@@ -1,8 +1,11 @@
 """One HTTP exchange with an OpenAI-compatible server: bounded retries, and every failure a `RemoteError`.
 
 Connection failures, timeouts and HTTP 408/429/5xx are retried with exponential backoff (0.5 s, 1 s, 2 s ...
-capped at `MAX_BACKOFF_S`); any other HTTP error is final. Each message names the URL, and nothing waits
-longer than the timeouts allow.
+capped at `MAX_BACKOFF_S`); any other HTTP error is final. Each message names the URL.
+
+`timeout_s` is the deadline of a whole exchange (one attempt: connecting, the answer's headers and its
+whole body, or a whole stream), not only of each read: a server that drips its answer a byte at a time
+is stopped at the deadline (give or take one read), not after hours.
 """
 
 from __future__ import annotations
@@ -17,6 +20,12 @@ import httpx
 from backends.base import RemoteError
 
 _RETRY_STATUS = {408, 429, 500, 502, 503, 504}
+
+
+class _DeadlinePassed(Exception):
+    """An answer still arriving when its exchange's deadline passed."""
+
+
 MAX_BACKOFF_S = 8.0
 
 
@@ -24,6 +33,8 @@ class Transport:
     """An httpx client with the backend's timeout, retry budget and API key."""
 
     def __init__(self, *, timeout_s: float, retries: int, api_key: str | None) -> None:
+        if timeout_s <= 0:
+            raise RemoteError(f"timeout_s must be positive, not {timeout_s:g}")
         self.timeout_s = timeout_s
         self.retries = retries
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -43,13 +54,13 @@ class Transport:
         for attempt in range(attempts):
             if attempt:
                 time.sleep(min(0.5 * 2 ** (attempt - 1), MAX_BACKOFF_S))
+            deadline = time.monotonic() + self.timeout_s
             try:
                 request = self._client.build_request(method, url, json=body)
-                response = self._client.send(request, stream=stream)
-                if stream and response.status_code >= 400:
-                    response.read()
-                    response.close()
-            except httpx.TimeoutException:
+                response = self._client.send(request, stream=True)
+                if not stream or response.status_code >= 400:
+                    response = self._whole(request, response, deadline)
+            except (httpx.TimeoutException, _DeadlinePassed):
                 problem = f"no answer within {self.timeout_s:g} s"
                 continue
             except httpx.TransportError as err:
@@ -63,6 +74,21 @@ class Transport:
             return response
         raise RemoteError(f"{url}: {problem} (after {attempts} attempt{'s' if attempts > 1 else ''})")
 
+    @staticmethod
+    def _whole(request: httpx.Request, response: httpx.Response, deadline: float) -> httpx.Response:
+        """The response with its whole body read by `deadline`."""
+        chunks = []
+        try:
+            for chunk in response.iter_raw():
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise _DeadlinePassed
+        finally:
+            response.close()
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=b"".join(chunks), request=request
+        )
+
     def json(self, method: str, url: str, body: Any = None, *, retry: bool = True) -> Any:
         """One JSON request/answer (see `send`)."""
         response = self.send(method, url, body, retry=retry)
@@ -73,9 +99,12 @@ class Transport:
 
     def events(self, url: str, body: Mapping[str, Any]) -> Generator[Mapping[str, Any], None, None]:
         """The JSON chunks of a server-sent-events answer, until `[DONE]` or the end of the stream."""
+        deadline = time.monotonic() + self.timeout_s
         response = self.send("POST", url, {**body, "stream": True}, stream=True)
         try:
             for line in response.iter_lines():
+                if time.monotonic() > deadline:
+                    raise RemoteError(f"{url}: stream not finished within {self.timeout_s:g} s")
                 data = line.removeprefix("data:").strip()
                 if not line.startswith("data:") or not data:
                     continue

@@ -10,10 +10,12 @@ For H5's `lapbench score --autobe DIR` (and `lapbench score FILE` on one AutoBe 
 
 A tree is laid out `vendor/model/project/{prisma.json,document.json}`; the model is `vendor/model`.
 `prisma.json` is scored on the database axis, `document.json` on the interface axis, paired with the
-same folder's `prisma.json` when present (CRUD coverage, DTO/column consistency). The projects `todo`
-and `bbs` get lapbench's reading of AutoBe's two prompts as required entities and capabilities (below);
-other projects are scored without coverage dimensions. Scores are points on the axis (0–30), and
-`gate_passed` is False when the file did not import or fails the axis gate.
+same folder's `prisma.json` when present (DTO/column consistency; left out without it). The projects
+`todo` and `bbs` get lapbench's reading of AutoBe's two prompts as required entities and capabilities
+(below); other projects are scored without coverage dimensions. Scores are points on the axis (0–25
+under rubric v2), and `gate_passed` is False when the file did not import or its rendered DDL / OpenAPI
+is unusable: rules of lapbench's validators that AutoBe's compilers accept (a path parameter left
+undeclared) cost points in a dimension instead (see `runner.rubric.interface`).
 """
 
 from __future__ import annotations
@@ -28,9 +30,8 @@ from runner.autobe.prisma import import_prisma
 from runner.errors import LapbenchError
 from runner.rubric.database import WEIGHTS as DB_WEIGHTS
 from runner.rubric.database import score_database
-from runner.rubric.interface import WEIGHTS as API_WEIGHTS
-from runner.rubric.interface import score_interface
-from runner.rubric.types import RUBRIC_VERSION, Dimension, gate_dimensions
+from runner.rubric.interface import score_interface, weights_for
+from runner.rubric.types import AXIS_POINTS, RUBRIC_VERSION, Dimension, gate_dimensions
 from runner.schemas.database import DatabaseDocument
 
 Kind = Literal["database", "interface"]
@@ -139,37 +140,24 @@ def score_autobe_file(path: Path | str) -> AutoBeScore:
     if kind == "database":
         db = import_prisma(data)
         notes, errors = db.notes, db.errors
-        dims = (
-            score_database(db.document, entities)
-            if not errors
-            else _failed("database", DB_WEIGHTS, entities, errors)
-        )
+        weights = {k: v for k, v in DB_WEIGHTS.items() if entities or k != "entity_coverage"}
+        dims = score_database(db.document, entities) if not errors else _failed("database", weights, errors)
     else:
         api = import_document(data)
         notes, errors = api.notes, api.errors
         database = _sibling_database(path)
         if errors:
-            weights = {
-                k: v
-                for k, v in API_WEIGHTS.items()
-                if database is not None or k not in ("crud_coverage", "dto_columns")
-            }
-            dims = _failed("interface", weights, capabilities, errors)
+            dims = _failed("interface", weights_for(capabilities, database is not None), errors)
         else:
-            dims = score_interface(api.document, database, capabilities)
+            dims = score_interface(api.document, database, capabilities, dto_reference=database is not None)
     gate_passed = not errors and not any(d.detail.startswith("gate failed") for d in dims)
     return AutoBeScore(
         str(path), model, project, kind, gate_passed, sum(d.points for d in dims), dims, notes, errors
     )
 
 
-def _failed(
-    axis: str, weights: dict[str, float], coverage: tuple[str, ...], errors: list[str]
-) -> list[Dimension]:
-    kept = {
-        k: v for k, v in weights.items() if coverage or not k.endswith("_coverage") or k == "crud_coverage"
-    }
-    return gate_dimensions(axis, kept, f"import error: {errors[0]}")
+def _failed(axis: str, weights: dict[str, float], errors: list[str]) -> list[Dimension]:
+    return gate_dimensions(axis, weights, f"import error: {errors[0]}")
 
 
 def _sibling_database(document_path: Path) -> DatabaseDocument | None:
@@ -200,9 +188,13 @@ def _score_or_record(path: Path) -> AutoBeScore:
         return score_autobe_file(path)
     except LapbenchError as err:
         kind = FILE_KINDS[path.name]
-        weights = DB_WEIGHTS if kind == "database" else API_WEIGHTS
         entities, capabilities = PROJECT_REQUIREMENTS.get(_identity(path)[1], ((), ()))
-        dims = _failed(kind, weights, entities if kind == "database" else capabilities, [err.message])
+        weights = (
+            {k: v for k, v in DB_WEIGHTS.items() if entities or k != "entity_coverage"}
+            if kind == "database"
+            else weights_for(capabilities, path.with_name("prisma.json").is_file())
+        )
+        dims = _failed(kind, weights, [err.message])
         return AutoBeScore(str(path), *_identity(path), kind, False, 0.0, dims, [], [err.message])
 
 
@@ -218,4 +210,5 @@ def format_table(scores: list[AutoBeScore]) -> str:
     rows = [[m, *(cells[m].get(c, "—") for c in columns)] for m in sorted(cells)]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)) for row in [header, *rows]]
-    return "\n".join(lines) + "\n(dat = database /30, int = interface /30, ! = gate failed)"
+    points = f"database /{AXIS_POINTS['database']:g}, int = interface /{AXIS_POINTS['interface']:g}"
+    return "\n".join(lines) + f"\n(dat = {points}, ! = gate failed; rubric v{RUBRIC_VERSION})"

@@ -10,6 +10,9 @@ memory at a time.
 A worker that fails to load, dies (out of memory: killed by the kernel) or errors on a test turns into
 records with `error` set; the other configurations carry on. With `continue_on_error=False` the first
 failure stops the sweep (the remaining tests are reported as skipped).
+
+Ctrl-C or SIGTERM (KeyboardInterrupt; the CLI turns SIGTERM into one) kills every worker at once, in the
+middle of its sample: a worker asked politely would finish its sample first, and a long one runs minutes.
 """
 
 from __future__ import annotations
@@ -103,6 +106,13 @@ class WorkerHandle:
         last = lines[-1].strip() if lines else ""
         cause = " (killed: out of memory?)" if code in (-9, 137) else ""
         return f"worker exited with code {code}{cause}" + (f": {last}" if last else "")
+
+    def kill(self) -> None:
+        """End the worker now, whatever it is doing."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self._stderr.close()
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -219,6 +229,12 @@ class _Sweep:
                     self.warm(run)
                     self.run_config(run, range(spec.repetitions))
                     self.close(run)
+        except BaseException:  # Ctrl-C, SIGTERM, a bug: no worker may outlive the sweep
+            for run in self.runs:
+                if run.handle is not None:
+                    run.handle.kill()
+                    run.handle = None
+            raise
         finally:
             for run in self.runs:
                 self.close(run)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.bench.execute import BenchSpec
-from runner.bench.plan import BenchConfig, plan_tests
-from runner.errors import ConfigError
+from runner.bench.plan import BenchConfig, context_for, plan_tests
+from runner.errors import ConfigError, LapbenchError
 
 DEFAULT_GRAMMAR_ENGINE = "llguidance"
 
@@ -84,6 +84,36 @@ def _backend_for(model: str, requested: str | None, found: str | None) -> str:
     return found or backend_for(Path(model))
 
 
+def trained_context(model: str) -> int | None:
+    """The context the model was trained for, from its GGUF header or config.json (None if unreadable:
+    its worker will say why it cannot load)."""
+    path = Path(model).expanduser()
+    try:
+        if path.is_dir():
+            from runner.fit.hf_config import arch_from_folder
+
+            return arch_from_folder(path).max_context
+        if path.is_file():
+            from runner.fit.resolve import local_gguf
+
+            return local_gguf(path).arch.max_context
+    except (LapbenchError, OSError, ValueError):
+        return None
+    return None
+
+
+def check_trained_context(model: str, needed: int) -> None:
+    """Refuse tests longer than the model's trained context: llama.cpp would run them on positions the model
+    never saw, and their speed (and output) would not be the model's."""
+    trained = trained_context(model)
+    if trained and needed > trained:
+        raise ConfigError(
+            f"{Path(model).name}: these tests need a context of {needed} tokens, beyond the {trained} the "
+            "model was trained for",
+            hint=f"keep -p + -n + -d (and --ctx) within {trained}",
+        )
+
+
 def build_spec(options: BenchOptions) -> BenchSpec:
     if options.repetitions < 1:
         raise ConfigError(f"-r must be at least 1, got {options.repetitions}")
@@ -106,6 +136,9 @@ def build_spec(options: BenchOptions) -> BenchSpec:
     tests = plan_tests(options.n_prompt, options.n_gen, options.pg, options.depth or [0], engines)
     if not tests:
         raise ConfigError("nothing to measure: every -p, -n and --pg value is 0", hint="e.g. -p 512 -n 128")
+    needed = context_for(tests, options.n_ctx)
+    for config in configs:
+        check_trained_context(config.model, needed)
     return BenchSpec(
         configs=configs,
         tests=tuple(tests),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import signal
+import threading
 from typing import Any
 
 import typer
@@ -13,11 +15,18 @@ from typer.core import TyperGroup
 from runner.errors import LapbenchError
 
 
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 class _OneLineErrors(TyperGroup):
     """LapbenchError becomes one red line on stderr and its exit code (also under CliRunner);
-    Ctrl-C exits 130 without a traceback."""
+    Ctrl-C exits 130 without a traceback. SIGTERM (`kill`, a closing terminal, a service manager) is
+    handled as Ctrl-C, so a run is marked interrupted and a bench stops its workers."""
 
     def invoke(self, ctx: Any) -> Any:
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
         try:
             return super().invoke(ctx)
         except LapbenchError as err:
@@ -26,6 +35,9 @@ class _OneLineErrors(TyperGroup):
         except KeyboardInterrupt:
             typer.secho("interrupted", err=True)
             raise typer.Exit(130) from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
 
 app = typer.Typer(

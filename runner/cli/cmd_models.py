@@ -19,33 +19,41 @@ def register(app: typer.Typer) -> None:
         ),
         catalog: Path | None = typer.Option(None, "--catalog", help="A models.toml other than the default."),
         as_json: bool = typer.Option(
-            False, "--json", help="Print {models: every entry with its sources, other_local: other files}."
+            False,
+            "--json",
+            help="Print {models: every entry with its sources, other_local: other files, sources: the "
+            "source keys with their URLs}.",
         ),
     ) -> None:
         """List the catalog (models.toml) and where each quant's file was found: lapbench's models folder,
         --models-dir, the Hugging Face cache, LM Studio, Ollama or llama.cpp's cache; then the GGUF files of
         those tools that the catalog does not name."""
-        rows = catalog_rows(load_catalog(catalog), extra_dirs=models_dir)
+        loaded = load_catalog(catalog)
+        rows = catalog_rows(loaded, extra_dirs=models_dir)
         others = other_local(q["local_path"] for row in rows for q in row["quant"] if q["local_path"])
         if as_json:
-            typer.echo(json.dumps({"models": rows, "other_local": others}, indent=2))
+            listing = {"models": rows, "other_local": others, "sources": loaded.source}
+            typer.echo(json.dumps(listing, indent=2))
             return
+        from rich import box
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title="lapbench catalog")
-        table.add_column("id", no_wrap=True)
-        for column in ("family", "params", "arch", "quant", "size"):
-            table.add_column(column)
-        table.add_column("found in", no_wrap=True)
+        # Six columns fit an 80-column terminal (family, license and every source are in --json); a
+        # narrower terminal folds a cell rather than cutting it.
+        table = Table(title="lapbench catalog", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        table.collapse_padding = True
+        for column in ("id", "params", "arch", "quant", "size", "found in"):
+            table.add_column(
+                column, overflow="fold", justify="right" if column in ("params", "size") else "left"
+            )
         for row in rows:
             params = row["params"]["total"]
             for quant in row["quant"] or [None]:
                 table.add_row(
                     row["id"],
-                    row["family"],
                     _human(params["value"], "", billions="B") if params else "?",
-                    row["arch"].get("gguf_arch") or "?",
+                    row["arch"].get("gguf_arch") or row["family"],
                     quant["name"] if quant else "-",
                     _human(quant["size_bytes"]["value"], "B") if quant and quant["size_bytes"] else "?",
                     (quant and quant["found_in"]) or "",

@@ -83,10 +83,15 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"unknown --format {fmt!r}", hint="use jsonl or csv")
         if table not in ("results", "calls"):
             raise ConfigError(f"unknown --table {table!r}", hint="use results or calls")
-        rows = export_rows(_results(results), run, "calls" if table == "calls" else "results", full)
+        from runner.outputs import check_target, write_outputs
+
+        store = _results(results)
+        if output is not None:
+            check_target(output.expanduser(), store)
+        rows = export_rows(store, run, "calls" if table == "calls" else "results", full)
         text = format_rows(rows, "csv" if fmt == "csv" else "jsonl")
         if output is None:
             typer.echo(text, nl=False)
         else:
-            output.expanduser().write_text(text, encoding="utf-8")
+            write_outputs({output.expanduser(): text}, store)
             typer.echo(f"wrote {output}")

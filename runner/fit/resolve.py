@@ -6,13 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from runner.errors import ModelFileError
+from runner.errors import LapbenchError, ModelFileError
 from runner.fit.arch import ModelArch, arch_from_gguf, token_terms
 from runner.fit.gguf_header import GGUFHeader, parse_gguf_header
 from runner.fit.hf_config import arch_from_folder
 from runner.fit.sources import ByteSource, FileSource
 from runner.models.catalog import ModelEntry
-from runner.models.resolve import Located, NotLocal, Spec, locate, parse_spec, pick_quant, split_names
+from runner.models.resolve import (
+    Located,
+    NotLocal,
+    backend_for,
+    find_quant,
+    locate,
+    parse_spec,
+    split_names,
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,7 @@ class Resolved:
     quant: str | None = None
     bytes_read: int = 0
     file_size: int = 0
+    notes: tuple[str, ...] = ()
 
 
 def headers_to_arch(headers: list[GGUFHeader], label: str) -> ModelArch:
@@ -33,7 +42,9 @@ def headers_to_arch(headers: list[GGUFHeader], label: str) -> ModelArch:
     weights = sum(h.tensor_bytes for h in headers)
     expert = sum(t.n_bytes for h in headers for t in h.tensors if "_exps." in t.name)
     active = weights - expert + (expert * arch.n_expert_used // arch.n_expert if arch.n_expert else 0)
-    unread, prompt_params = token_terms([t for h in headers for t in h.tensors], arch.n_expert, arch.n_expert_used)
+    unread, prompt_params = token_terms(
+        [t for h in headers for t in h.tensors], arch.n_expert, arch.n_expert_used
+    )
     return replace(
         arch, weights_bytes=weights, active_weights_bytes=active, n_params=sum(h.n_params for h in headers),
         n_tensors=sum(len(h.tensors) for h in headers), source=label, unread_bytes=unread,
@@ -77,30 +88,41 @@ def _local(found: Located, label: str | None = None) -> Resolved:
     return replace(local_gguf(found.path, found.quant), label=label or found.target)
 
 
-def resolve_catalog(entry: ModelEntry, quant: str | None, models_dir: Path | None = None) -> Resolved:
-    """The quant's local file if there is one, else the catalog's own numbers."""
+def resolve_catalog(
+    entry: ModelEntry, quant: str | None, models_dir: Path | None = None, remote: bool = False
+) -> Resolved:
+    """The quant's local file if there is one; else (with `remote`) its header read on the hub; else the
+    catalog's own numbers, saying why the hub was not used."""
     from runner.fit.catalog_arch import arch_from_catalog
+    from runner.fit.repos import catalog_quant, remote_catalog
 
-    q = pick_quant(entry, quant)
+    q = catalog_quant(entry, quant)
+    for candidate in [q] if quant or q is None else entry.quant:  # no quant named: the first one held here
+        local = find_quant(entry, candidate, _dirs(models_dir)) if candidate else None
+        if candidate and local:
+            here = f"{entry.id}:{candidate.name}"
+            return _local(
+                Located(str(local.path), here, backend_for(local.path), local.found_in, candidate.name), here
+            )
     label = f"{entry.id}:{q.name}" if q else entry.id
-    try:
-        found = (
-            locate(Spec("catalog", label, q.name, entry=entry), models_dirs=_dirs(models_dir)) if q else None
-        )
-    except NotLocal:
-        found = None
-    if found is not None:
-        return _local(found, label)
-    return Resolved(arch_from_catalog(entry, q), label, "catalog", q.name if q else None)
+    notes: tuple[str, ...] = ()
+    if remote and q is not None and q.format == "gguf":
+        try:
+            return remote_catalog(entry, q, label)
+        except LapbenchError as err:
+            notes = (f"catalog numbers, not the file's header: {err.one_line()}",)
+    return Resolved(arch_from_catalog(entry, q), label, "catalog", q.name if q else None, notes=notes)
 
 
 def _dirs(models_dir: Path | None) -> list[Path]:
     return [models_dir] if models_dir else []
 
 
-def resolve_model(spec: str, quant: str | None = None, models_dir: Path | None = None) -> Resolved:
+def resolve_model(
+    spec: str, quant: str | None = None, models_dir: Path | None = None, remote: bool = False
+) -> Resolved:
     """MODEL as typed by the user → Resolved: a local file when the resolver finds one, else the remote header
-    (URL, Hugging Face) or the catalog's numbers."""
+    (URL, Hugging Face; a catalog id's repositories with `remote`) or the catalog's numbers."""
     parsed = parse_spec(spec, quant)
     if parsed.kind == "url":
         if spec.rstrip("/").endswith(".gguf"):
@@ -109,7 +131,7 @@ def resolve_model(spec: str, quant: str | None = None, models_dir: Path | None =
 
         return Resolved(remote_folder(spec.rstrip("/")), spec, "config", quant)
     if parsed.kind == "catalog" and parsed.entry is not None:
-        return resolve_catalog(parsed.entry, parsed.quant, models_dir)
+        return resolve_catalog(parsed.entry, parsed.quant, models_dir, remote)
     path = Path(parsed.text)
     if parsed.kind == "path" and path.is_file():  # the header decides, whatever the suffix
         return local_gguf(path, quant)

@@ -56,7 +56,7 @@ def prompt_flops_per_token(arch: ModelArch, prompt_tokens: int) -> float:
     if params is None:
         total = arch.n_params or 0
         share = (arch.active_weights_bytes or 0) / arch.weights_bytes if arch.weights_bytes else 1.0
-        params = int(total * share) - arch.n_vocab * arch.n_embd
+        params = int(total * share - arch.n_vocab * arch.n_embd)
     depth = prompt_tokens / 2
     attention = 0.0
     for layer in arch.layers:
@@ -88,6 +88,11 @@ def from_calibration(
     context by default) and FLOPs (prompt, of `prompt` tokens: PROMPT_TOKENS or the context if shorter)."""
     per_token = bytes_per_token(arch, cfg, depth or max(cfg.ctx // 2, 1))
     flops = prompt_flops_per_token(arch, prompt or min(cfg.ctx, PROMPT_TOKENS))
-    decode = round(cal.tg_tps * cal.bytes_per_token / per_token, 2) if per_token else None
-    prompt = round(cal.pp_tps * cal.prompt_flops / flops, 1)
-    return Speed(decode, prompt, f"calibrated on this machine with {cal.model} ({cal.backend})")
+    decode = _sig(cal.tg_tps * cal.bytes_per_token / per_token) if per_token else None
+    pp = _sig(cal.pp_tps * cal.prompt_flops / flops)
+    return Speed(decode, pp, f"calibrated on this machine with {cal.model} ({cal.backend})")
+
+
+def _sig(value: float, digits: int = 3) -> float:
+    """Rounded to `digits` significant figures: 0.0123 tok/s stays informative, 1234.5 stays 1230."""
+    return float(f"{value:.{digits}g}")

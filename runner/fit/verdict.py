@@ -8,14 +8,13 @@ from typing import Any
 
 from runner.errors import ConfigError
 from runner.fit.arch import ModelArch
-from runner.fit.budget import DENSE_EFFICIENCY_BIG, MOE_FACTOR, Budget
-from runner.fit.memory import KV_TYPES, MemoryEstimate, RuntimeConfig, estimate_memory, kv_cells
+from runner.fit.budget import Budget
+from runner.fit.memory import MemoryEstimate, RuntimeConfig, estimate_memory
+from runner.fit.speed import Speed
 from runner.fit.suite import SuiteTokens
 
 TIGHT_FRACTION = 0.9  # above 90% of the budget the OS, the browser and the KV growth of a long answer compete
 MIN_CTX, CTX_STEP, MAX_SEARCH_CTX = 512, 256, 1 << 21
-# Prompt processing vs decode speed on Apple GPUs (llama-bench pp512/tg128 is about 5-20x): an estimate.
-PP_SPEEDUP = 8.0
 
 
 @dataclass(frozen=True)
@@ -35,14 +34,18 @@ class FitReport:
     bytes_read: int = 0
     file_size: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    predicted_pp_tps: float | None = None
+    speed_source: str | None = None
+    runtime_name: str = "lapbench"
 
     def as_json(self) -> dict[str, Any]:
         m = self.memory
         return {
             "model": self.model, "quant": self.quant, "source": self.source_kind, "ctx": m.ctx,
             "weights_bytes": m.weights_bytes, "kv_bytes": m.kv_bytes, "compute_bytes": m.compute_bytes,
-            "overhead_bytes": m.overhead_bytes, "total_bytes": m.total_bytes, "budget_bytes": self.budget.budget_bytes,
+            "overhead_bytes": m.overhead_bytes, "saved_state_bytes": m.saved_state_bytes, "total_bytes": m.total_bytes, "budget_bytes": self.budget.budget_bytes,
             "verdict": self.verdict, "max_ctx": self.max_ctx, "predicted_tps": self.predicted_tps,
+            "predicted_pp_tps": self.predicted_pp_tps, "speed_source": self.speed_source,
             "suite_seconds": self.suite_seconds, "suite_tokens": self.suite_tokens.as_json(),
             "kv_detail": {"full_bytes": m.kv_full_bytes, "sliding_window_bytes": m.kv_swa_bytes,
                           "recurrent_state_bytes": m.recurrent_bytes},
@@ -50,9 +53,11 @@ class FitReport:
                        "recurrent": self.arch.count("recurrent")},
             "active_weights_bytes": self.arch.active_weights_bytes, "budget_rule": self.budget.rule,
             "bandwidth_gbs": self.budget.bandwidth_gbs, "chip": self.budget.chip.name if self.budget.chip else None,
-            "runtime": {"device": self.runtime.device, "type_k": self.runtime.type_k, "type_v": self.runtime.type_v,
+            "runtime": {"name": self.runtime_name, "backend": self.runtime.backend, "device": self.runtime.device,
+                        "type_k": self.runtime.type_k, "type_v": self.runtime.type_v,
                         "flash_attn": self.runtime.flash_attn, "swa_full": self.runtime.swa_full,
-                        "n_ubatch": self.runtime.n_ubatch},
+                        "n_ubatch": self.runtime.n_ubatch, "n_seq": self.runtime.n_seq,
+                        "kv_unified": self.runtime.kv_unified},
             "bytes_read": self.bytes_read, "file_size": self.file_size, "notes": list(self.notes),
         }  # fmt: skip
 
@@ -81,57 +86,31 @@ def max_context(arch: ModelArch, cfg: RuntimeConfig, budget: int, weights: int |
     return lo_step * CTX_STEP
 
 
-def bytes_per_token(arch: ModelArch, cfg: RuntimeConfig, depth: int) -> float:
-    """Bytes read from memory to decode one token at a given depth: active weights + the KV read."""
-    k, v = KV_TYPES[cfg.type_k], KV_TYPES[cfg.type_v]
-    _, swa_cells = kv_cells(arch, cfg)
-    kv = 0.0
-    for layer in arch.layers:
-        per_token = layer.k_elems * k + layer.v_elems * v
-        if layer.kind == "full":
-            kv += per_token * depth
-        elif layer.kind == "swa":
-            kv += per_token * min(depth, layer.window or swa_cells)
-        else:
-            kv += layer.state_bytes
-    return float(arch.active_weights_bytes or arch.weights_bytes or 0) + kv
-
-
-def predict_tps(arch: ModelArch, cfg: RuntimeConfig, budget: Budget) -> float | None:
-    if not budget.bandwidth_gbs:
-        return None
-    efficiency = budget.chip.efficiency if budget.chip else DENSE_EFFICIENCY_BIG
-    if arch.is_moe:
-        efficiency *= MOE_FACTOR
-    per_token = bytes_per_token(arch, cfg, max(cfg.ctx // 2, 1))
-    return round(efficiency * budget.bandwidth_gbs * 1e9 / per_token, 2) if per_token else None
-
-
 def build_report(
     arch: ModelArch, cfg: RuntimeConfig, budget: Budget, *, model: str, source_kind: str, quant: str | None,
-    suite: SuiteTokens, bytes_read: int = 0, file_size: int = 0,
+    suite: SuiteTokens, bytes_read: int = 0, file_size: int = 0, speed: Speed | None = None,
+    runtime_name: str = "lapbench", notes: tuple[str, ...] = (),
 ) -> FitReport:  # fmt: skip
     memory = estimate_memory(arch, cfg)
-    tps = predict_tps(arch, cfg, budget)
-    suite_seconds = None
-    if tps:
-        suite_seconds = round(suite.generated / tps + suite.prompt / (tps * PP_SPEEDUP), 1)
-    notes = list(arch.notes)
+    tps, pp = (speed.decode_tps, speed.prompt_tps) if speed else (None, None)
+    suite_seconds = round(suite.generated / tps + suite.prompt / pp, 1) if tps and pp else None
+    said = [*notes, *arch.notes]
     if arch.count("swa") and cfg.swa_full:
         windowed = estimate_memory(arch, replace(cfg, swa_full=False))
-        notes.append(
-            f"sliding-window layers keep the full context (llama-cpp-python's default swa_full); with "
-            f"swa_full=False the KV cache would be {windowed.kv_bytes / (1 << 20):.1f} MiB"
+        said.append(
+            f"sliding-window layers keep the full context (swa_full); with a window-sized cache "
+            f"(llama-server, LM Studio, Ollama, lapbench) the KV cache would be {windowed.kv_bytes / (1 << 20):.1f} MiB"
         )
     if arch.weights_bytes is None:
-        notes.append("weights unknown (no file size or bits per weight): the total is a lower bound")
+        said.append("weights unknown (no file size or bits per weight): the total is a lower bound")
     if arch.max_context and cfg.ctx > arch.max_context:
-        notes.append(f"ctx {cfg.ctx} exceeds the model's maximum context {arch.max_context}")
+        said.append(f"ctx {cfg.ctx} exceeds the model's maximum context {arch.max_context}")
     return FitReport(
         model=model, source_kind=source_kind, quant=quant, memory=memory, budget=budget,
         verdict=verdict_for(memory.total_bytes, budget.budget_bytes),
         max_ctx=max_context(arch, cfg, budget.budget_bytes), predicted_tps=tps, suite_seconds=suite_seconds,
-        suite_tokens=suite, arch=arch, runtime=cfg, bytes_read=bytes_read, file_size=file_size, notes=tuple(notes),
+        suite_tokens=suite, arch=arch, runtime=cfg, bytes_read=bytes_read, file_size=file_size, notes=tuple(said),
+        predicted_pp_tps=pp, speed_source=speed.source if speed else None, runtime_name=runtime_name,
     )  # fmt: skip
 
 

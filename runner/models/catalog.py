@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from runner import paths
 from runner.errors import ConfigError
@@ -26,7 +26,8 @@ T = TypeVar("T", int, float)
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a string is never turned into a number or a boolean, nor a boolean or 3.0 into an integer
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Sourced(_Strict, Generic[T]):
@@ -39,6 +40,21 @@ class Sourced(_Strict, Generic[T]):
         description="How sure we are: verified, derivative, secondary, inferred or measured (models.toml's header)."
     )
 
+    @field_validator("value")
+    @classmethod
+    def _not_negative(cls, value: T) -> T:
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
+
+
+def _at_least_one(model: BaseModel, names: tuple[str, ...]) -> None:
+    """Counts and sizes that are meaningless at 0 (a model without layers, a file of 0 bytes)."""
+    for name in names:
+        number = getattr(model, name)
+        if number is not None and number.value < 1:
+            raise ValueError(f"{name} must be at least 1, not {number.value}")
+
 
 SInt = Sourced[int]
 SFloat = Sourced[float]
@@ -49,6 +65,11 @@ class Params(_Strict):
     active: SInt | None = Field(
         None, description="Parameters active per token (MoE); unset for dense models."
     )
+
+    @model_validator(mode="after")
+    def _counts(self) -> Params:
+        _at_least_one(self, ("total", "active"))
+        return self
 
 
 class Architecture(_Strict):
@@ -89,6 +110,17 @@ class Architecture(_Strict):
     experts_active: SInt | None = Field(None, description="Experts routed per token.")
     max_context: SInt | None = None
 
+    @model_validator(mode="after")
+    def _counts(self) -> Architecture:
+        _at_least_one(self, _ARCH_COUNTS)
+        return self
+
+
+_ARCH_COUNTS = (
+    "layers", "hidden_size", "attention_heads", "kv_heads", "key_length", "value_length", "vocab_size",
+    "sliding_window", "sliding_window_pattern", "intermediate_size", "experts", "experts_active", "max_context",
+)  # fmt: skip
+
 
 class Quant(_Strict):
     name: str = Field(description="Quant label, e.g. Q4_K_M, Q4_1, mlx-4bit.")
@@ -98,6 +130,15 @@ class Quant(_Strict):
     size_bytes: SInt | None = None
     bits_per_weight: SFloat | None = None
     sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+
+    @model_validator(mode="after")
+    def _sizes(self) -> Quant:
+        _at_least_one(self, ("size_bytes",))
+        if self.bits_per_weight is not None and not 0 < self.bits_per_weight.value <= 64:
+            raise ValueError(
+                f"bits_per_weight must be above 0 and at most 64, not {self.bits_per_weight.value}"
+            )
+        return self
 
 
 class Repo(_Strict):
@@ -142,7 +183,8 @@ class ModelEntry(_Strict):
 class Catalog(_Strict):
     model: list[ModelEntry] = Field(default_factory=list)
     source: dict[str, str] = Field(
-        default_factory=dict, description="Source keys used in `source` fields -> the URL or document they name."
+        default_factory=dict,
+        description="Source keys used in `source` fields -> the URL or document they name.",
     )
 
     @model_validator(mode="after")

@@ -33,6 +33,7 @@ from runner.oracle.degrade import Defect, choose_defect, render, stable_seed
 from runner.projects import builtin_projects
 
 RETRY_MARK = "\n\nYour previous call"
+SCRIPTED_MAX_TOKENS = 1 << 20
 
 
 class OracleBackend:
@@ -61,7 +62,7 @@ class OracleBackend:
             raise BackendError(f"oracle backend: bad option: {err}") from None
         if not 0.0 <= self.degrade_rate <= 1.0:
             raise BackendError(f"oracle backend: degrade_rate must be within 0..1, got {self.degrade_rate}")
-        if options:
+        if options and self.through is None:  # with `through`, the rest is that backend's (prefix_cache_mb...)
             raise BackendError(
                 f"oracle backend: unknown options {sorted(options)}; known: degrade_rate, seed, through"
             )
@@ -75,7 +76,7 @@ class OracleBackend:
             self._inner.load(LoadConfig(model="oracle", seed=config.seed, options={"responder": self._reply}))
             return
         self._inner = create_backend(self.through)
-        self._inner.load(replace(config, options={}))
+        self._inner.load(replace(config, options=options))
         self.capabilities = self._inner.capabilities
 
     def tokenize(self, text: str, *, add_special: bool = False) -> list[int]:
@@ -87,6 +88,10 @@ class OracleBackend:
     def generate(self, request: GenerationRequest, on_token: TokenCallback | None = None) -> Generation:
         if self.through is not None:
             request = self._forced(request)
+        else:
+            # The scripted tokenizer splits JSON finer than a real vocabulary does, so the tool's budget
+            # (sized in real model tokens) would cut a gold answer that a real model fits.
+            request = replace(request, max_tokens=SCRIPTED_MAX_TOKENS)
         return self._inner.generate(request, on_token)
 
     def memory_report(self) -> Mapping[str, int]:
@@ -115,16 +120,22 @@ class OracleBackend:
         original, _, feedback = prompt.partition(RETRY_MARK)
         key = str(stable_seed(self.seed, original))
         if feedback:
-            before = self._defects.get(key, [])
+            # after a resume the first answer was replayed, not asked: the same draw gives its defects again
+            before = self._defects[key] if key in self._defects else self._draw(key, value)
             kept = [d for d in before if not d.named_by(feedback)]
             self.stats["repaired"] += len(before) - len(kept)
             self._defects[key] = kept
-        elif self.degrade_rate > 0:
-            rng = random.Random(int(key))
-            spoil = rng.random() < self.degrade_rate
-            self._defects[key] = [choose_defect(value, rng)] if spoil else []
-            self.stats["degraded"] += int(spoil)
+        else:
+            self._defects[key] = self._draw(key, value)
+            self.stats["degraded"] += int(bool(self._defects[key]))
         return render(value, self._defects.get(key, []))
+
+    def _draw(self, key: str, value: Any) -> list[Defect]:
+        """The defects of the first answer to a request (seeded by it, so the same every time)."""
+        if self.degrade_rate <= 0:
+            return []
+        rng = random.Random(int(key))
+        return [choose_defect(value, rng)] if rng.random() < self.degrade_rate else []
 
     def _project(self, prompt: str) -> GoldAnswer | None:
         for title, project_id in self._titles.items():

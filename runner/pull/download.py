@@ -11,6 +11,7 @@ from pathlib import Path
 from runner.errors import ConfigError, LapbenchError
 from runner.fit.api import FitOptions, fit_model
 from runner.fit.hub import cache_dir, endpoint, list_gguf_files, pick_gguf
+from runner.fit.repos import catalog_quant, hub_files
 from runner.fit.verdict import FitReport, refuse_if_it_does_not_fit
 from runner.models.resolve import (
     NotLocal,
@@ -19,7 +20,6 @@ from runner.models.resolve import (
     is_hf_repo,
     locate,
     parse_spec,
-    pick_quant,
     split_names,
 )
 
@@ -38,14 +38,18 @@ class PullResult:
 
 
 def plan_files(spec: Spec) -> tuple[str, list[str], str | None]:
-    """(repo, file names, quant) of a catalog id, org/repo:QUANT or hf://org/repo/file spec."""
+    """(repo, file names, quant) of a catalog id, org/repo:QUANT or hf://org/repo/file spec. A catalog quant's
+    file is resolved from the file lists of the repositories models.toml names for the model."""
     if spec.kind == "catalog" and spec.entry is not None:
-        q = pick_quant(spec.entry, spec.quant)
-        if q is None or not q.file or not q.repo:
+        q = catalog_quant(spec.entry, spec.quant)
+        if q is None:
             raise ConfigError(
-                f"models.toml lists no downloadable file for {spec.text}", hint="name a quant with a file"
+                f"{spec.text}: which quant?", hint=f"write {spec.entry.id}:Q4_K_M or add --quant"
             )
-        return q.repo, split_names(q.file), q.name
+        if q.repo and q.repo.startswith("pypi:") and q.file:
+            return q.repo, split_names(q.file), q.name
+        found = hub_files(spec.entry, q)
+        return found.repo, list(found.files), q.name
     if spec.kind == "hf-file" and spec.repo and spec.filename:
         return spec.repo, split_names(spec.filename), spec.quant
     if spec.kind != "hf-repo" or not spec.repo:
@@ -67,7 +71,7 @@ def already_here(spec: Spec, models_dirs: list[Path]) -> list[Path] | None:
     """Every file of the model if the resolver finds it (with all split parts) without the network."""
     try:
         found = locate(spec, models_dirs=models_dirs)
-    except NotLocal:
+    except (NotLocal, ConfigError):  # ConfigError: a quant models.toml does not list; plan_files finds it
         return None
     return _every_part(found.path) if found.path.is_file() else [found.path]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.errors import LapbenchError
+from runner.rubric.types import RUBRIC_VERSION
 from runner.run.record import RunRecord
 from runner.run.store import ResultsStore
 
@@ -52,6 +53,22 @@ class RunView:
         return "—"
 
 
+def version_mark(version: str) -> str:
+    """The mark ` [rubric v1]` of a run scored under another rubric than the current one, else ""."""
+    return "" if version == RUBRIC_VERSION else f" [rubric v{version}]"
+
+
+def mixed_versions(records: Sequence[RunRecord]) -> str | None:
+    """A warning when the runs were scored under different rubric versions (their scores do not compare)."""
+    versions = sorted({r.rubric_version for r in records})
+    if len(versions) < 2:
+        return None
+    return (
+        f"runs scored under different rubrics ({', '.join('v' + v for v in versions)}): their scores and axes "
+        "are not comparable"
+    )
+
+
 def _median(values: Sequence[float | int | None]) -> float | None:
     clean = [float(v) for v in values if v is not None and v > 0]
     return statistics.median(clean) if clean else None
@@ -68,7 +85,7 @@ def view_of(store: ResultsStore, run_id: str) -> RunView:
     peak = _peak([c.get("peak_rss_bytes") for c in calls]) or _peak(
         [c.get("backend_peak_bytes") for c in calls]
     )
-    label = f"{record.model} ({record.mode})"
+    label = f"{record.model} ({record.mode})" + version_mark(record.rubric_version)
     return RunView(
         record=record,
         label=label,
@@ -82,7 +99,7 @@ def view_of(store: ResultsStore, run_id: str) -> RunView:
 def load_views(results: Path, run_ids: Sequence[str] = ()) -> list[RunView]:
     """The named runs (ids, id prefixes or model names), or every run with a result record when none is
     named; labels made unique."""
-    with ResultsStore(results) as store:
+    with ResultsStore(results, read_only=True) as store:
         if not run_ids:
             run_ids = [r["run_id"] for r in store.list_runs() if r.get("score") is not None]
             if not run_ids:

@@ -23,7 +23,7 @@ _LARGE = ("prompt", "raw_output", "parsed_json", "feedback")
 def export_rows(
     results: Path, run_id: str, table: ExportTable = "results", full: bool = False
 ) -> list[dict[str, Any]]:
-    with ResultsStore(results) as store:
+    with ResultsStore(results, read_only=True) as store:
         if table == "calls":
             rows = store.call_rows(run_id)
             if not rows:

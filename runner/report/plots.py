@@ -12,7 +12,8 @@ from runner.report.data import RunView
 from runner.rubric.types import AXIS_POINTS
 from runner.run.record import PHASE_NAMES
 
-AXIS_COLORS = {"database": "#4c72b0", "interface": "#55a868", "test": "#c44e52", "efficiency": "#8172b2"}
+AXIS_COLORS = {"analysis": "#ccb974", "database": "#4c72b0", "interface": "#55a868", "test": "#c44e52",
+               "efficiency": "#8172b2"}  # fmt: skip
 GIB = 2**30
 
 
@@ -43,7 +44,7 @@ def leaderboard_plot(views: Sequence[RunView]) -> str:
     left = [0.0] * len(ordered)
     for axis, color in AXIS_COLORS.items():
         values = [v.record.axes.get(axis, 0.0) for v in ordered]
-        ax.barh(labels, values, left=left, color=color, label=f"{axis} (/{AXIS_POINTS[axis]:g})")
+        ax.barh(labels, values, left=left, color=color, label=f"{axis} (/{AXIS_POINTS.get(axis, 0):g})")
         left = [a + b for a, b in zip(left, values, strict=True)]
     errors = [v.record.score_ci.half_width or 0.0 for v in ordered]
     ax.errorbar([v.record.score for v in ordered], labels, xerr=errors, fmt="o", color="black",

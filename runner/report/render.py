@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from runner.outputs import write_outputs
 from runner.report import plots
-from runner.report.data import RunView
+from runner.report.data import RunView, mixed_versions
 from runner.report.tables import Table, all_tables
-from runner.rubric.types import RUBRIC_VERSION
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;
@@ -73,8 +73,8 @@ def render_html(
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>lapbench report</title><style>{CSS}</style></head><body>"
-        f'<h1>lapbench report</h1><p class="sub">{len(views)} run(s) · rubric v{RUBRIC_VERSION} · '
-        f"generated {html.escape(generated)}</p>"
+        f'<h1>lapbench report</h1><p class="sub">{len(views)} run(s) · {_versions(views)} · '
+        f"generated {html.escape(generated)}</p>{_warning_html(views)}"
         f'{_html_table(leaderboard)}<section id="plots"><h2>Plots</h2><div class="grid">{figure_html}</div>'
         f"</section>{''.join(_html_table(t) for t in rest)}</body></html>"
     )
@@ -91,9 +91,19 @@ def _md_table(table: Table) -> str:
 
 
 def render_markdown(views: Sequence[RunView], tables: Sequence[Table], generated: str, html_name: str) -> str:
-    intro = (f"# lapbench report\n\n{len(views)} run(s), rubric v{RUBRIC_VERSION}, generated {generated}. "
-             f"Plots: `{html_name}`.\n")  # fmt: skip
+    warning = mixed_versions([v.record for v in views])
+    intro = (f"# lapbench report\n\n{len(views)} run(s), {_versions(views)}, generated {generated}. "
+             f"Plots: `{html_name}`.\n" + (f"\n**Warning:** {warning}.\n" if warning else ""))  # fmt: skip
     return intro + "\n" + "\n".join(_md_table(t) for t in tables)
+
+
+def _versions(views: Sequence[RunView]) -> str:
+    return "rubric " + ", ".join(f"v{v}" for v in sorted({v.record.rubric_version for v in views}))
+
+
+def _warning_html(views: Sequence[RunView]) -> str:
+    warning = mixed_versions([v.record for v in views])
+    return f'<p class="sub"><strong>Warning:</strong> {html.escape(warning)}.</p>' if warning else ""
 
 
 @dataclass(frozen=True)
@@ -103,12 +113,24 @@ class ReportFiles:
     runs: int
 
 
-def write_report(views: Sequence[RunView], html_path: Path) -> ReportFiles:
-    """Write `html_path` and the Markdown twin next to it (same name, `.md`)."""
+def report_paths(output: Path) -> tuple[Path, Path]:
+    """(HTML, Markdown) for `-o output`: the Markdown beside the HTML with the suffix `.md`; an output
+    named `.md` is the Markdown, and the HTML goes beside it (`.html`), so one never overwrites the other."""
+    if output.suffix.lower() == ".md":
+        return output.with_suffix(".html"), output
+    return output, output.with_suffix(".md")
+
+
+def write_report(views: Sequence[RunView], output: Path, store: Path | None = None) -> ReportFiles:
+    """Write the HTML report and its Markdown twin (`report_paths`), both or neither (runner.outputs)."""
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     tables = all_tables(views)
-    html_path.parent.mkdir(parents=True, exist_ok=True)
-    html_path.write_text(render_html(views, tables, figures(views), generated), encoding="utf-8")
-    md_path = html_path.with_suffix(".md")
-    md_path.write_text(render_markdown(views, tables, generated, html_path.name), encoding="utf-8")
+    html_path, md_path = report_paths(output)
+    write_outputs(
+        {
+            html_path: render_html(views, tables, figures(views), generated),
+            md_path: render_markdown(views, tables, generated, html_path.name),
+        },
+        store,
+    )
     return ReportFiles(html_path, md_path, len(views))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from runner.report.bootstrap import bootstrap_difference
 from runner.report.data import RunView, machine_summary
 from runner.rubric.types import AXIS_POINTS
+from runner.run.cost import format_cost
 from runner.run.record import PHASE_NAMES, Interval
 
 GIB = 2**30
@@ -50,7 +51,11 @@ def leaderboard(views: Sequence[RunView], samples: int = 1000) -> Table:
                 "untested: one sample" if d.reason else "significant" if d.significant else "not significant"
             )
             gap = f"{d.diff:+.1f} ({verdict})"
-        axes = [_ci(r.axes_ci[a]) if a in r.axes_ci else f"{r.axes.get(a, 0.0):.1f}" for a in AXIS_POINTS]
+        # a run of an older rubric has other axes: "—" where it has none
+        axes = [
+            _ci(r.axes_ci[a]) if a in r.axes_ci else f"{r.axes[a]:.1f}" if a in r.axes else "—"
+            for a in AXIS_POINTS
+        ]
         rate = v.first_try_rate
         rows.append([str(i + 1), v.label, v.quant, _ci(r.score_ci), *axes,
                      f"{100 * rate:.0f}%" if rate is not None else "—", str(r.retries),
@@ -59,13 +64,14 @@ def leaderboard(views: Sequence[RunView], samples: int = 1000) -> Table:
 
 
 def costs(views: Sequence[RunView]) -> Table:
-    header = ["model (mode)", "backend", "score", "peak memory (GiB)", "wall time (min)", "decode tok/s",
+    header = ["model (mode)", "backend", "score", "cost", "peak memory (GiB)", "wall time (min)", "decode tok/s",
               "prefill tok/s", "TTFT (s)", "tokens", "calls"]  # fmt: skip
     rows = [
         [
             v.label,
             v.record.backend,
             f"{v.record.score:.1f}",
+            format_cost(v.record.cost_usd),
             _opt(v.peak_memory_bytes / GIB if v.peak_memory_bytes else None, ".2f"),
             f"{v.record.wall_seconds / 60:.1f}",
             _opt(v.decode_tps, ".1f"),
@@ -76,7 +82,7 @@ def costs(views: Sequence[RunView]) -> Table:
         ]
         for v in ranked(views)
     ]
-    return Table("Cost: memory, time and speed", header, rows, "costs")
+    return Table("Cost: dollars, memory, time and speed", header, rows, "costs")
 
 
 def phases(views: Sequence[RunView]) -> Table:

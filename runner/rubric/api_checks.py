@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from runner.rubric import names
 from runner.rubric.dto import RESPONSE_VIEWS
-from runner.rubric.operations import CREATE_ACTIONS, VERB_ROLES, is_action, operation_role
+from runner.rubric.operations import AUTH_WORDS, VERB_ROLES, is_action, operation_role
 from runner.rubric.required import serving
 from runner.rubric.types import Checklist, Result, over_required
 from runner.schemas.inflection import is_plural
@@ -37,11 +37,28 @@ from runner.schemas.interface import (
 )
 
 _PARAM = re.compile(r"^\{([^}]*)\}$")
-PAGING_WORDS = frozenset({"pagination", "page", "pages", "cursor", "next", "offset", "limit", "total", "records", "more"})
+PUBLIC_WORDS = frozenset({"auth", "join", "register", "signup", "sign"})
+PAGING_WORDS = frozenset(
+    {"pagination", "page", "pages", "cursor", "next", "offset", "limit", "total", "records", "more"}
+)
 
 
 def _missing(doc: InterfaceDocument, capabilities: Sequence[str]) -> list[str]:
     return [c for c in capabilities if not serving(c, doc.operations)]
+
+
+def required_ops(doc: InterfaceDocument, capabilities: Sequence[str]) -> set[int]:
+    """Ids of the operations that serve a required capability (every operation when none is given)."""
+    if not capabilities:
+        return {id(op) for op in doc.operations}
+    return {id(op) for c in capabilities for op in serving(c, doc.operations)}
+
+
+def _split(
+    parts: list[tuple[Operation, Checklist]], wanted: set[int]
+) -> tuple[list[Checklist], list[Checklist]]:
+    """(parts of required operations, parts of the others)."""
+    return [c for op, c in parts if id(op) in wanted], [c for op, c in parts if id(op) not in wanted]
 
 
 def _op_conventions(op: Operation) -> Checklist:
@@ -53,7 +70,9 @@ def _op_conventions(op: Operation) -> Checklist:
         if param is None and i + 1 < len(segments) and _PARAM.match(segments[i + 1]):
             checks.check(is_plural(names.words(seg)[-1]), f"{where}: collection {seg} is not plural")
     for p in op.path_parameters:
-        named = p.name.endswith("Id") or p.name in ("id", "slug", "code") or isinstance(p.schema, IntegerSchema)
+        named = (
+            p.name.endswith("Id") or p.name in ("id", "slug", "code") or isinstance(p.schema, IntegerSchema)
+        )
         checks.check(named, f"{where}: parameter {{{p.name}}} is not named *Id")
     if op.method == "delete":
         checks.check(op.request_body is None, f"{where} has a request body")
@@ -67,13 +86,17 @@ def _op_conventions(op: Operation) -> Checklist:
     return checks
 
 
-def rest_conventions(doc: InterfaceDocument, capabilities: Sequence[str], broken: Sequence[str] = ()) -> Result:
-    parts = [_op_conventions(op) for op in doc.operations]
+def rest_conventions(
+    doc: InterfaceDocument, capabilities: Sequence[str], broken: Sequence[str] = ()
+) -> Result:
+    parts, extra = _split(
+        [(op, _op_conventions(op)) for op in doc.operations], required_ops(doc, capabilities)
+    )
     for failure in broken:  # a rule an imported document breaks (lapbench documents break none)
         part = Checklist("REST conventions")
         part.check(False, failure)
-        parts.append(part)
-    return over_required(parts, _missing(doc, capabilities), "operations")
+        extra.append(part)
+    return over_required(parts, _missing(doc, capabilities), "operations", extra)
 
 
 def _paging_names(doc: InterfaceDocument, props: dict[str, JsonSchema]) -> bool:
@@ -115,40 +138,45 @@ def _verb_role(capability: str) -> str | None:
 
 def pagination(doc: InterfaceDocument, capabilities: Sequence[str]) -> Result | None:
     lists = [c for c in capabilities if _verb_role(c) == "list"]
-    required_ops = {id(op) for c in lists for op in serving(c, doc.operations)}
+    wanted = {id(op) for c in lists for op in serving(c, doc.operations)} if capabilities else None
     parts = []
     for op in doc.operations:
         if operation_role(op) != "list":
             continue
         rows, paging = _page_shape(doc, op)
-        if id(op) not in required_ops and not rows:
-            continue  # a list-shaped call that returns no list (an export, a report) is no list
+        if (wanted is None or id(op) not in wanted) and not rows:
+            continue  # a list-shaped call that returns no rows of an entity (an export, a report) is no list
         checks = Checklist("paginated lists")
         checks.check(rows and paging, f"{op.method} {op.path} returns {'no rows' if not rows else 'no page'}")
-        parts.append(checks)
+        parts.append((op, checks))
     missing = _missing(doc, lists)
     if not parts and not missing:
         return None
-    return over_required(parts, missing, "lists")
+    required, extra = _split(parts, wanted if wanted is not None else {id(op) for op, _ in parts})
+    return over_required(required, missing, "lists", extra)
 
 
 def writes(op: Operation) -> bool:
-    """Whether the operation changes data on behalf of someone (sign-up and sign-in excluded)."""
+    """Whether the operation changes data on behalf of someone. Sign-up, sign-in and the other steps of
+    authentication (`/auth/...`, password resets) are public by nature."""
     role = operation_role(op)
-    if role == "create":
-        last = [s for s in op.path.split("/") if s][-1]
-        return not (set(names.words(last)) & CREATE_ACTIONS)
-    return role in ("update", "delete") or is_action(op)
+    statics = [w for s in op.path.split("/") if s and not s.startswith("{") for w in names.words(s)]
+    if set(statics) & (AUTH_WORDS | PUBLIC_WORDS):
+        return False
+    return role in ("create", "update", "delete") or is_action(op)
 
 
 def authorization(doc: InterfaceDocument, capabilities: Sequence[str]) -> Result | None:
+    write_caps = [c for c in capabilities if _verb_role(c) not in ("list", "read")]
     parts = []
     for op in doc.operations:
         if writes(op):
             checks = Checklist("authorized writes")
             checks.check(op.authorization_actor is not None, f"anyone may {op.method} {op.path}")
-            parts.append(checks)
-    missing = _missing(doc, [c for c in capabilities if _verb_role(c) not in ("list", "read")])
+            parts.append((op, checks))
+    missing = _missing(doc, write_caps)
     if not parts and not missing:
         return None
-    return over_required(parts, missing, "writes")
+    wanted = {id(op) for c in write_caps for op in serving(c, doc.operations)}
+    required, extra = _split(parts, wanted if capabilities else {id(op) for op, _ in parts})
+    return over_required(required, missing, "writes", extra)

@@ -11,8 +11,8 @@ Dimensions (WEIGHTS, relative):
   half credit when only the last word matches); left out, with the other weights rescaled, when the
   project requires none.
 - relations, naming, indexes, column_types: checks per table (see below and `runner.rubric.db_keys`),
-  averaged over the tables written and the required entities without a table (each counts 0), so a
-  schema that leaves required tables out never gains.
+  averaged over the tables of required entities and the required entities without a table (each counts
+  0); other tables count only when they have a fault (`runner.rubric.types.over_required`).
   relations: foreign keys resolve, no isolated table (account tables may stand alone), subsidiary and
   snapshot tables point at their owner, no uuid / `*_id` plain column that should be a foreign key.
   naming: plural table names, foreign keys `*_id` named after their target (or a role).
@@ -20,13 +20,20 @@ Dimensions (WEIGHTS, relative):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from runner.rubric import names
 from runner.rubric.db_keys import column_types, indexes, is_account, looks_like_key
 from runner.rubric.required import entity_match, missing_entities
 from runner.rubric.sqlite_probe import probe
-from runner.rubric.types import Checklist, Dimension, Result, gate_dimensions, over_required, scaled_dimensions
+from runner.rubric.types import (
+    Checklist,
+    Dimension,
+    Result,
+    gate_dimensions,
+    over_required,
+    scaled_dimensions,
+)
 from runner.schemas.checks.database import check_database
 from runner.schemas.context import ValidationContext
 from runner.schemas.database import DatabaseDocument, Table
@@ -43,10 +50,49 @@ WEIGHTS: dict[str, float] = {
 # A semantic error of a usable document, by kind, costs points in this dimension.
 ERROR_DIMENSION = {"duplicate": "naming", "unknown_reference": "relations", "unknown_column": "indexes"}
 ROLE_WORDS = frozenset(
-    """author owner creator parent reporter assignee assigner sender recipient receiver reviewer approver
-    manager buyer seller editor moderator requester actor target source follower followee blocker blocked
-    inviter invitee host guest updater deleter resolver handler uploader submitter last first root replied
-    issuer recorder""".split()
+    [
+        "author",
+        "owner",
+        "creator",
+        "parent",
+        "reporter",
+        "assignee",
+        "assigner",
+        "sender",
+        "recipient",
+        "receiver",
+        "reviewer",
+        "approver",
+        "manager",
+        "buyer",
+        "seller",
+        "editor",
+        "moderator",
+        "requester",
+        "actor",
+        "target",
+        "source",
+        "follower",
+        "followee",
+        "blocker",
+        "blocked",
+        "inviter",
+        "invitee",
+        "host",
+        "guest",
+        "updater",
+        "deleter",
+        "resolver",
+        "handler",
+        "uploader",
+        "submitter",
+        "last",
+        "first",
+        "root",
+        "replied",
+        "issuer",
+        "recorder",
+    ]
 )
 
 
@@ -57,16 +103,27 @@ def score_database(doc: DatabaseDocument | None, required_entities: Sequence[str
     if reason is not None or doc is None:
         return gate_dimensions(AXIS, weights, reason or "no database document")
     tables = doc.tables()
-    missing = missing_entities(required_entities, [t.name for t in tables])
+    table_names = [t.name for t in tables]
+    missing = missing_entities(required_entities, table_names)
+    wanted = {entity_match(e, table_names)[0] for e in required_entities}
+    required = [t for t in tables if t.name in wanted or not required_entities]
+    extra = [t for t in tables if t not in required]
     errors = _semantic_errors(doc)
+
+    def per_table(check: Callable[[Table], Checklist], dimension: str = "") -> Result:
+        parts = [check(t) for t in required]
+        return over_required(
+            parts, missing, "tables", [*errors.get(dimension, []), *(check(t) for t in extra)]
+        )
+
     results: dict[str, Result] = {
-        "relations": over_required([*errors["relations"], *(_relations(t, tables) for t in tables)], missing, "tables"),
-        "naming": over_required([*errors["naming"], *(_naming(t) for t in tables)], missing, "tables"),
-        "indexes": over_required([*errors["indexes"], *(indexes(t, tables) for t in tables)], missing, "tables"),
-        "column_types": over_required([column_types(t) for t in tables], missing, "tables"),
-    }  # fmt: skip
+        "relations": per_table(lambda t: _relations(t, tables), "relations"),
+        "naming": per_table(_naming, "naming"),
+        "indexes": per_table(lambda t: indexes(t, tables), "indexes"),
+        "column_types": per_table(column_types),
+    }
     if required_entities:
-        results["entity_coverage"] = entity_coverage([t.name for t in tables], required_entities)
+        results["entity_coverage"] = entity_coverage(table_names, required_entities)
     return scaled_dimensions(AXIS, weights, results)
 
 
@@ -120,7 +177,9 @@ def _fk_named_after_target(fk_name: str, target: str, owner: str) -> bool:
         return False
     if any(names.same_word(w, t) for w in stem for t in target_key):
         return True
-    return stem[-1] in ROLE_WORDS or (target == owner and stem[-1] in {"parent", "previous", "next", "original"})
+    return stem[-1] in ROLE_WORDS or (
+        target == owner and stem[-1] in {"parent", "previous", "next", "original"}
+    )
 
 
 def _naming(table: Table) -> Checklist:

@@ -66,9 +66,9 @@ def indexes(table: Table, tables: list[Table]) -> Checklist:
     for column in table.columns:
         if looks_like_key(column.name, column.type, table_keys):
             checks.check(column.name in leading, f"{table.name}.{column.name} (a key) has no index")
-    for column in _natural_keys(table):
-        unique = any(column in cols for cols in unique_sets)
-        checks.check(unique, f"natural key {table.name}.{column} is not unique")
+    for key in _natural_keys(table):
+        unique = any(key in cols for cols in unique_sets)
+        checks.check(unique, f"natural key {table.name}.{key} is not unique")
     if _is_junction(table):
         fk_names = {fk.name for fk in table.foreign_keys}
         paired = any(len(fk_names & set(cols)) >= 2 for cols in unique_sets)
@@ -86,7 +86,9 @@ def indexes(table: Table, tables: list[Table]) -> Checklist:
     return checks
 
 
-MONEY = frozenset({"price", "amount", "total", "balance", "cost", "fee", "rate", "latitude", "longitude", "salary"})
+MONEY = frozenset(
+    {"price", "amount", "total", "balance", "cost", "fee", "rate", "latitude", "longitude", "salary"}
+)
 COUNTS = frozenset({"count", "quantity", "qty", "age", "year", "stock"})
 
 
@@ -121,5 +123,7 @@ def column_types(table: Table) -> Checklist:
             continue
         ideal, acceptable = expected
         credit = 1.0 if column.type in ideal else 0.5 if column.type in acceptable else 0.0
-        checks.check(credit, f"{table.name}.{column.name} is {column.type}, expected {'/'.join(sorted(ideal))}")
+        checks.check(
+            credit, f"{table.name}.{column.name} is {column.type}, expected {'/'.join(sorted(ideal))}"
+        )
     return checks

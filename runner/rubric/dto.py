@@ -1,15 +1,15 @@
 """The dto_columns dimension of the interface axis: do the DTOs of a table say what its columns say?
 
 A DTO belongs to the table its base name names (`ITodo.ICreate` -> `todos`; AutoBe's naming). Its views
-that carry a row (the entity, its create/update bodies, summaries, and the sign-up/sign-in bodies of an
-account) are checked field by field: a scalar field is a column (camelCase or snake_case) of a compatible
-type. Not a defect: a secret typed by the client (`password`), a natural key of another table typed by the
-client (`discountCode` -> `discount_codes.code`), and in a response a computed aggregate (`commentCount`,
-`averageRating`). The main DTO (`ITodo`) must expose the table's columns (secrets excepted): a response
-type that loses fields fails here.
+that carry a row (the entity, its create/update bodies, summaries, and the sign-up body and sign-in
+response of an account) are checked field by field: a scalar field is a column (camelCase or snake_case) of a compatible
+type. Not a defect: a secret typed by the client (`password`) or handed to it at sign-in (`token`), a
+natural key of another table typed by the client (`discountCode` -> `discount_codes.code`), and in a
+response a computed aggregate (`commentCount`, `averageRating`). The main DTO (`ITodo`) must expose the table's columns (secrets and soft-delete marks
+excepted): a response type that loses fields fails here.
 
-Checks are grouped per table and averaged over the tables that have DTOs and the tables that the required
-capabilities act on but no DTO shows (each counts 0).
+Checks are grouped per table and averaged over the tables that the required capabilities act on (0 for
+one that no DTO shows); the DTOs of other tables count only when they have a fault.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from runner.rubric.types import Checklist, Result, over_required
 from runner.schemas.database import Table
 from runner.schemas.interface import Component, InterfaceDocument, JsonSchema, OneOfSchema
 
-REQUEST_VIEWS = frozenset({"ICreate", "IUpdate", "IJoin", "ILogin"})
+# A sign-in body (ILogin) carries credentials and options (a 2FA code, "remember me"), not a row.
+REQUEST_VIEWS = frozenset({"ICreate", "IUpdate", "IJoin"})
 RESPONSE_VIEWS = frozenset({"", "ISummary", "IAbridge", "IInvert", "ISnapshot", "IDetail", "IAuthorized"})
 SECRET = re.compile(r"(password|secret|token|salt|hash)", re.IGNORECASE)
 AGGREGATES = frozenset({"count", "total", "sum", "average", "avg", "min", "max", "remaining", "number"})
@@ -39,10 +40,11 @@ _COMPATIBLE: dict[str, tuple[tuple[str, str | None], ...]] = {
 
 
 def _scalar_kind(schema: JsonSchema) -> tuple[str, str | None] | None:
-    """(type, format) of a property, looking through `oneOf [X, null]`; None for refs, arrays, unions."""
+    """(type, format) of a property, looking through `oneOf [X, null]` and enums (`oneOf` of constants of
+    one type); None for refs, arrays and mixed unions."""
     if isinstance(schema, OneOfSchema):
-        kinds = [_scalar_kind(v) for v in schema.one_of if getattr(v, "type", None) != "null"]
-        return kinds[0] if len(kinds) == 1 else None
+        kinds = {_scalar_kind(v) for v in schema.one_of if getattr(v, "type", None) != "null"}
+        return kinds.pop() if len(kinds) == 1 else None
     type_ = getattr(schema, "type", None)
     if type_ in ("string", "integer", "number", "boolean"):
         return type_, getattr(schema, "format", None)
@@ -80,7 +82,9 @@ def _view(component: Component) -> str | None:
     return suffix if suffix in REQUEST_VIEWS | RESPONSE_VIEWS else None
 
 
-def _check_component(component: Component, view: str, table: Table, tables: dict[str, Table], checks: Checklist) -> None:
+def _check_component(
+    component: Component, view: str, table: Table, tables: dict[str, Table], checks: Checklist
+) -> None:
     types = column_types(table)
     for prop, schema in component.schema.properties.items():
         kind = _scalar_kind(schema)
@@ -89,18 +93,20 @@ def _check_component(component: Component, view: str, table: Table, tables: dict
         column = names.snake(prop)
         if column in types:
             ok = kind in _COMPATIBLE[types[column]] or (kind[0] == "string" and types[column] == "string")
-            checks.check(ok, f"{component.name}.{prop} is {kind[0]} but {table.name}.{column} is {types[column]}")
+            checks.check(
+                ok, f"{component.name}.{prop} is {kind[0]} but {table.name}.{column} is {types[column]}"
+            )
             continue
         excused = (
-            (view in REQUEST_VIEWS and SECRET.search(prop) is not None)
+            (view in REQUEST_VIEWS | {"IAuthorized"} and SECRET.search(prop) is not None)
             or (view in REQUEST_VIEWS and _key_of_other_table(column, tables))
             or (view in RESPONSE_VIEWS and bool(set(names.words(prop)) & AGGREGATES))
         )
         checks.check(excused, f"{component.name}.{prop} is no column of {table.name}")
-    if view == "":  # the main DTO of the table shows its columns
+    if view == "":  # the main DTO of the table shows its columns (a soft-delete mark has nothing to show)
         exposed = {names.snake(p) for p in component.schema.properties}
         for column in types:
-            if not SECRET.search(column):
+            if not SECRET.search(column) and not column.endswith("deleted_at"):
                 checks.check(column in exposed, f"{component.name} does not expose {table.name}.{column}")
 
 
@@ -116,9 +122,13 @@ def dto_columns(doc: InterfaceDocument, tables: Sequence[Table], capabilities: S
             continue
         checks = parts.setdefault(table_name, Checklist("DTO fields"))
         _check_component(component, view, by_name[table_name], by_name, checks)
+    wanted: set[str] = set()
     missing = []
     for obj in required_objects(capabilities):
         table = entity_match(obj, list(by_name))[0]
+        wanted.add(table or obj)
         if table is None or table not in parts:
             missing.append(obj)
-    return over_required(list(parts.values()), missing, "tables' DTOs")
+    required = [c for t, c in parts.items() if t in wanted or not capabilities]
+    extra = [c for t, c in parts.items() if t not in wanted and capabilities]
+    return over_required(required, missing, "tables' DTOs", extra)

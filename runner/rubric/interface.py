@@ -13,7 +13,7 @@ Dimensions (WEIGHTS, relative):
   operation; left out, with the other weights rescaled, when the project gives none.
 - dto_columns, rest_conventions, pagination, authorization: see `runner.rubric.dto` and
   `runner.rubric.api_checks`; each averages its parts together with the required parts that are missing.
-- type_references: bodies and `$ref`s resolve and every component is reachable from an operation.
+- type_references: per component, its `$ref`s resolve and an operation uses it.
 """
 
 from __future__ import annotations
@@ -21,10 +21,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from runner.render.openapi import render_openapi, validate_openapi
-from runner.rubric.api_checks import authorization, pagination, rest_conventions
+from runner.rubric.api_checks import authorization, pagination, required_ops, rest_conventions
 from runner.rubric.dto import dto_columns
 from runner.rubric.operations import capability_served
-from runner.rubric.types import Checklist, Dimension, Result, gate_dimensions, scaled_dimensions
+from runner.rubric.types import (
+    Checklist,
+    Dimension,
+    Result,
+    gate_dimensions,
+    over_required,
+    scaled_dimensions,
+)
 from runner.schemas.checks.interface import check_interface
 from runner.schemas.context import ValidationContext
 from runner.schemas.database import DatabaseDocument
@@ -35,6 +42,7 @@ from runner.schemas.interface import (
     InterfaceDocument,
     JsonSchema,
     OneOfSchema,
+    Operation,
     ReferenceSchema,
 )
 
@@ -80,7 +88,7 @@ def score_interface(
         "rest_conventions": rest_conventions(doc, required_capabilities, broken["rest_conventions"]),
         "pagination": pagination(doc, required_capabilities),
         "authorization": authorization(doc, required_capabilities),
-        "type_references": _type_references(doc, broken["type_references"]),
+        "type_references": _type_references(doc, required_capabilities, broken["type_references"]),
     }
     if "dto_columns" in weights:
         results["dto_columns"] = (
@@ -119,8 +127,12 @@ def _errors_by_dimension(errors: Sequence[PlacedError]) -> dict[str, list[str]]:
     type references."""
     out: dict[str, list[str]] = {"rest_conventions": [], "type_references": []}
     for error in errors:
-        rest = error.kind in ("path_parameters", "get_with_body", "duplicate") and error.segments[:1] == ("operations",)
-        out["rest_conventions" if rest else "type_references"].append(error.one_line())
+        rest = error.kind in ("path_parameters", "get_with_body", "duplicate") and error.segments[:1] == (
+            "operations",
+        )
+        out["rest_conventions" if rest else "type_references"].append(
+            f"{error.path}: expected {error.expected}"
+        )
     return out
 
 
@@ -138,30 +150,48 @@ def component_refs(component: Component) -> list[str]:
     return [r for prop in component.schema.properties.values() for r in _refs(prop)]
 
 
-def _type_references(doc: InterfaceDocument, broken: Sequence[str]) -> Result:
+def _type_references(doc: InterfaceDocument, capabilities: Sequence[str], broken: Sequence[str]) -> Result:
+    """Per component: its `$ref`s resolve and some operation uses it (directly or through other
+    components). Components that the required operations use are required parts; the others count only
+    when they have a fault (unused: dead design noise)."""
     known = {c.name: c for c in doc.components}
-    checks = Checklist("type references")
+    extra: list[Checklist] = []
     for failure in broken:
-        checks.check(False, failure)
-    roots: list[str] = []
+        extra.append(_failed("type references", failure))
     for op in doc.operations:
         for body in (op.request_body, op.response_body):
-            if body is not None:
-                checks.check(body in known, f"{op.method} {op.path} uses unknown {body}")
-                roots.append(body)
+            if body is not None and body not in known:
+                extra.append(_failed("type references", f"{op.method} {op.path} uses unknown {body}"))
+    wanted = required_ops(doc, capabilities)
+    used_by_required = _reachable(doc, [op for op in doc.operations if id(op) in wanted])
+    used = _reachable(doc, doc.operations)
+    parts: list[Checklist] = []
     for component in doc.components:
+        checks = Checklist("type references")
         for ref in component_refs(component):
             checks.check(ref in known, f"{component.name} refers to unknown {ref}")
-    reachable: set[str] = set()
-    stack = [r for r in roots if r in known]
+        checks.check(component.name in used, f"{component.name} is never used")
+        (parts if component.name in used_by_required else extra).append(checks)
+    missing = [c for c in capabilities if not any(capability_served(c, op) for op in doc.operations)]
+    return over_required(parts, missing, "components", extra)
+
+
+def _failed(label: str, failure: str) -> Checklist:
+    checks = Checklist(label)
+    checks.check(False, failure)
+    return checks
+
+
+def _reachable(doc: InterfaceDocument, operations: Sequence[Operation]) -> set[str]:
+    known = {c.name: c for c in doc.components}
+    stack = [b for op in operations for b in (op.request_body, op.response_body) if b in known]
+    seen: set[str] = set()
     while stack:
         name = stack.pop()
-        if name not in reachable:
-            reachable.add(name)
+        if name not in seen:
+            seen.add(name)
             stack.extend(r for r in component_refs(known[name]) if r in known)
-    for component in doc.components:
-        checks.check(component.name in reachable, f"{component.name} is never used")
-    return checks.result()
+    return seen
 
 
 def _capability_coverage(doc: InterfaceDocument, capabilities: Sequence[str]) -> Result:

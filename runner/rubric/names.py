@@ -6,6 +6,7 @@ requirement "Todo item") to each other.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 
@@ -37,6 +38,7 @@ def words(identifier: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(identifier)]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def key(identifier: str) -> tuple[str, ...]:
     """Singular words of a name: `todo_list_todos` and `ITodoListTodo` both give ("todo", "list", "todo")."""
     parts = words(identifier)
@@ -57,6 +59,7 @@ def _same_or_synonym(a: str, b: str) -> bool:
     return a == b or any(a in group and b in group for group in SYNONYMS)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure, and called for every pair of names a score compares
 def same_word(a: str, b: str) -> bool:
     """Equal, synonyms, or a compound ending in the other word ("registereduser" ~ "user")."""
     if _same_or_synonym(a, b):

@@ -46,7 +46,9 @@ ACTION_WORDS = frozenset(
         "follow",
     }
 )
-AUTH_WORDS = frozenset({"login", "logout", "refresh", "signin", "authenticate", "verify", "reset", "password", "me"})
+AUTH_WORDS = frozenset(
+    {"login", "logout", "refresh", "signin", "authenticate", "verify", "reset", "password", "me"}
+)
 VERB_ROLES: dict[str, OperationRole] = {
     "create": "create",
     "add": "create",

@@ -35,7 +35,7 @@ def missing_entities(required: Sequence[str], table_names: Sequence[str]) -> lis
 
 
 def capability_object(capability: str) -> str:
-    """"create todo_lists" -> "todo_lists"."""
+    """ "create todo_lists" -> "todo_lists"."""
     return capability.strip().partition(" ")[2]
 
 

@@ -11,16 +11,18 @@ function named after them (`test_todo_lists` for `/todo-lists/...`, as the pipel
 - assertions: per test function, the share of its API calls that a check (a predicate) follows or wraps;
 - negative_checks: per test function, a check that a bad call fails (errorPredicate/httpErrorPredicate);
 - focused_tests: per test function, it calls the resource it is named after.
-The last three average the functions written with the required resources that have no function (0 each).
+The last three average the functions of the required resources (0 for one that has none); other
+functions count only when they have a fault.
 Without an interface every dimension scores 0: nothing can be checked against.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from runner.rubric import names
 from runner.rubric.required import serving
 from runner.rubric.types import Checklist, Dimension, Result, over_required, scaled_dimensions
 from runner.run.plan import resource_of
@@ -121,25 +123,38 @@ def score_tests(
         return scaled_dimensions("test", WEIGHTS, dict.fromkeys(WEIGHTS, (0.0, f"gate: {why}")))
     walks = {f.name: _walk(f) for f in doc.functions}
     by_shape = {(op.method, path_shape(op.path)): op for op in interface.operations}
-    calls = [(seen, by_shape.get((seen.call.method, path_shape(seen.call.path)))) for w in walks.values() for seen in w.calls]
+    calls = [
+        (seen, by_shape.get((seen.call.method, path_shape(seen.call.path))))
+        for w in walks.values()
+        for seen in w.calls
+    ]
     # what is required: the operations of each capability (or every operation when none is given)
     required = {c: serving(c, interface.operations) for c in capabilities} or {
         f"{op.method} {op.path}": [op] for op in interface.operations
     }
     subjects = {slug(resource_of(op.path)) for ops in required.values() for op in ops}
     subjects |= {slug(c.partition(" ")[2]) for c, ops in required.items() if not ops and capabilities}
-    missing_functions = sorted(s for s in subjects if f"test_{s}" not in walks)
+    # a function covers a resource named alike (`test_todo_lists` covers `/todo-list/...` too)
+    named = {names.key(name.removeprefix("test_")): name for name in walks}
+    missing_functions = sorted(s for s in subjects if names.key(s) not in named)
+    wanted = {named[k] for k in {names.key(s) for s in subjects} if k in named}
+
+    def per_function(check: Callable[[str, _Walk], Checklist]) -> Result:
+        parts = [check(name, w) for name, w in walks.items() if name in wanted]
+        extra = [check(name, w) for name, w in walks.items() if name not in wanted]
+        return over_required(parts, missing_functions, "test functions", extra)
+
     return scaled_dimensions(
         "test",
         WEIGHTS,
         {
             "endpoint_coverage": _coverage(required, calls, interface, with_arguments=False),
             "arguments_match": _coverage(required, calls, interface, with_arguments=True),
-            "assertions": over_required([_assertions(n, w) for n, w in walks.items()], missing_functions, "test functions"),
-            "negative_checks": over_required([_negative(n, w) for n, w in walks.items()], missing_functions, "test functions"),
-            "focused_tests": over_required([_focused(n, w) for n, w in walks.items()], missing_functions, "test functions"),
+            "assertions": per_function(_assertions),
+            "negative_checks": per_function(_negative),
+            "focused_tests": per_function(_focused),
         },
-    )  # fmt: skip
+    )
 
 
 def _coverage(
@@ -151,7 +166,9 @@ def _coverage(
     checks = Checklist("required operations called" + (" with fitting arguments" if with_arguments else ""))
     for capability, ops in required.items():
         hit = [
-            (seen, op) for seen, op in calls if op is not None and any(op is o for o in ops) and not seen.negative
+            (seen, op)
+            for seen, op in calls
+            if op is not None and any(op is o for o in ops) and not seen.negative
         ]
         if with_arguments:
             ok = any(arguments_match(seen.call, op, interface) for seen, op in hit)
@@ -178,7 +195,7 @@ def _negative(name: str, walk: _Walk) -> Checklist:
 
 def _focused(name: str, walk: _Walk) -> Checklist:
     checks = Checklist("focused test functions")
-    subject = name.removeprefix("test_")
-    hits = any(subject in {slug(s) for s in seen.call.path.split("/") if s and not s.startswith("{")} for seen in walk.calls)
-    checks.check(hits, f"{name} never calls /{subject.replace('_', '-')}")
+    subject = names.key(name.removeprefix("test_"))
+    called = {names.key(s) for seen in walk.calls for s in seen.call.path.split("/") if s and s[0] != "{"}
+    checks.check(subject in called, f"{name} never calls /{name.removeprefix('test_').replace('_', '-')}")
     return checks

@@ -6,9 +6,10 @@ rubrics are never compared silently. Axis weights add to 100.
 Rules of v2 (v1 gave 57% of the database axis to one empty table):
 - nothing to judge scores 0: `Checklist.result` and `over_required` never hand out credit for an empty
   list of checks;
-- ratios are taken over what the project asks for: `over_required` averages the parts that were written
-  together with the required parts that were not (each of those counts 0), so leaving a required part out
-  never raises a ratio.
+- ratios are taken over what the project asks for: `over_required` averages the required parts that were
+  written together with those that were not (each counts 0); parts the project did not ask for count
+  only when they have a fault. Leaving a required part out never raises a ratio, and extra work never
+  earns points (it can lose them).
 """
 
 from __future__ import annotations
@@ -94,6 +95,15 @@ class Checklist:
     def fraction(self) -> float:
         return self.passed / self.total if self.total else 0.0
 
+    @property
+    def part_fraction(self) -> float:
+        """The score of one part (a table, an operation, a test function): it falls with the number of
+        its faults, 1 / (1 + faults), not with the share of checks passed, so that a part with many
+        checks (a table of twenty columns) does not hide a fault that a small one would show."""
+        if not self.total:
+            return 0.0
+        return min(self.fraction, 1.0 / (1.0 + self.total - self.passed))
+
     def result(self, shown: int = 3) -> Result:
         if self.total == 0:
             return 0.0, f"no {self.label} to check"
@@ -108,14 +118,18 @@ def failure_text(failures: Sequence[str], shown: int = 3) -> str:
     return "; " + "; ".join(failures[:shown]) + (f"; +{more} more" if more > 0 else "")
 
 
-def over_required(parts: Sequence[Checklist], missing: Sequence[str], what: str) -> Result:
-    """The mean fraction of the parts written (tables, operations, test functions: those with something to
-    check) and of the required parts that are missing, which count 0. Empty: 0."""
-    judged = [p for p in parts if p.total > 0]
+def over_required(
+    parts: Sequence[Checklist], missing: Sequence[str], what: str, extra: Sequence[Checklist] = ()
+) -> Result:
+    """The mean score (`Checklist.part_fraction`) of the required parts written (tables, operations, test
+    functions that stand for what the project asks for and have something to check), of the required
+    parts missing (0 each), and of the extra parts that have a fault: work the project did not ask for can
+    cost points but never earn them. Nothing to judge: 0."""
+    judged = [p for p in parts if p.total > 0] + [p for p in extra if p.total > 0 and p.fraction < 1.0]
     count = len(judged) + len(missing)
     if count == 0:
         return 0.0, f"no {what} to judge"
-    fraction = sum(p.fraction for p in judged) / count
+    fraction = sum(p.part_fraction for p in judged) / count
     failures = [f for p in judged for f in (p.failures or [])]
     failures += [f"no {what} for required {m}" for m in missing]
     good = sum(1 for p in judged if p.fraction >= 1.0)

@@ -8,6 +8,7 @@ from typing import Any
 
 from runner.rubric.types import AXIS_POINTS, RUBRIC_VERSION
 from runner.run.config import repeat_seed
+from runner.run.cost import run_cost
 from runner.run.record import PHASE_NAMES, Interval, PhaseStatus, PhaseSummary, ProjectResult, RunRecord
 from runner.run.stats import mean_ci
 
@@ -41,6 +42,7 @@ def merge_phases(results: Sequence[ProjectResult]) -> dict[str, PhaseSummary]:
             tokens=sum(p.tokens for p in items),
             parts=sum(p.parts for p in items),
             parts_valid=sum(p.parts_valid for p in items),
+            overflows=sum(p.overflows for p in items),
         )
     return out
 
@@ -96,6 +98,7 @@ def build_record(
         retries=sum(p.retries for p in phases.values()),
         first_try_successes=sum(p.first_try_successes for p in phases.values()),
         tokens=sum(p.tokens for p in phases.values()),
+        cost_usd=run_cost(config, profile or {}),
         config=config,
         machine=machine,
         profile=profile or {},

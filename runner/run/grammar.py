@@ -24,12 +24,29 @@ TOOL_NAMES = (*PHASES, *PARTS, ENDPOINT_PLAN)
 # Expression trees deeper than this are cut from the grammar (the schema allows 10); keeps grammars small.
 GRAMMAR_DEPTH = 6
 # Longest list the grammar allows (the schemas allow more): a model repeating list items has to close the
-# list and finish instead of running into the token budget.
-GRAMMAR_MAX_ITEMS: dict[str, int] = {"analyze": 12, ENDPOINT_PLAN: 24}
-GRAMMAR_MAX_ITEMS_DEFAULT = 8
+# list and finish instead of running into the token budget. Each admits the longest list of the 8 gold
+# projects with margin (tests/test_grammar_gold.py): analyze 25 features, endpoint plan 34 endpoints, test
+# function 48 statements, database file 11 tables, operation 13 required properties.
+GRAMMAR_MAX_ITEMS: dict[str, int] = {
+    "analyze": 32,
+    "interface": 40,
+    ENDPOINT_PLAN: 40,
+    "test": 64,
+    "test.function": 64,
+}
+GRAMMAR_MAX_ITEMS_DEFAULT = 16
 # Longest free-text string the grammar allows (the schemas allow 800 characters): small models otherwise
-# repeat one sentence until the token budget runs out.
-GRAMMAR_MAX_STRING = 80
+# repeat one sentence until the token budget runs out. Per tool, each admits the longest gold string with
+# margin: analyze 260, operation 294, endpoint purpose 176, database 105, test scenario 776 characters.
+GRAMMAR_MAX_STRING: dict[str, int] = {
+    "analyze": 320,
+    "interface": 384,
+    "interface.operation": 384,
+    ENDPOINT_PLAN: 224,
+    "test": 800,
+    "test.function": 800,
+}
+GRAMMAR_MAX_STRING_DEFAULT = 128
 # Compact JSON: no whitespace between tokens leaves more of the output to jump-forward and removes one way
 # for a small model to loop.
 GRAMMAR_MAX_WHITESPACE = 0
@@ -56,5 +73,7 @@ def grammar_schema(
         tool_model(name),
         max_depth=GRAMMAR_DEPTH,
         max_items=items,
-        max_string=GRAMMAR_MAX_STRING if max_string is None else max_string,
+        max_string=GRAMMAR_MAX_STRING.get(name, GRAMMAR_MAX_STRING_DEFAULT)
+        if max_string is None
+        else max_string,
     )

@@ -13,7 +13,13 @@ so the backend's prompt cache serves it again. Feedback too long for a small con
 
 Resume: attempts whose deterministic key is already stored are replayed from the store instead of being
 generated again; replay re-validates the stored text, which is pure, so the run continues exactly where it
-was interrupted.
+was interrupted. A stored attempt is replayed only when its prompt and tool schema are the ones this call
+would send now (`ReplayMismatch` otherwise): a key names a place in the run, the prompt proves the answer
+belongs there.
+
+A prompt that leaves no room for an answer in the context is not sent: the attempt is recorded as a
+`context` failure (finish reason `CONTEXT_OVERFLOW`) without generating, and so are the retries, whose
+prompts are longer still; such a call earns nothing.
 """
 
 from __future__ import annotations
@@ -21,10 +27,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from backends.base import Backend, Constraint, Generation, GenerationRequest, Message
+from backends.base import Backend, Constraint, Generation, GenerationRequest, GenerationStats, Message
+from runner.errors import LapbenchError
 from runner.profiler import profiled_generate
 from runner.run.grammar import GRAMMAR_MAX_WHITESPACE
 from runner.run.record import CallAttempt
@@ -36,6 +43,9 @@ FEEDBACK_MAX_CHARS = 6000
 """Longer feedback (a model that repeated one mistake many times) falls back to a list of errors: the
 prompt must stay well inside small contexts."""
 MAX_LISTED_ERRORS = 12
+CONTEXT_OVERFLOW = "context"
+"""Finish reason of an attempt whose prompt did not fit the context (nothing was generated)."""
+MIN_ANSWER_TOKENS = 16
 Parser = Callable[[str], Any]
 """Raw text -> JSON value; raises ValueError when nothing usable is in the text."""
 
@@ -68,6 +78,10 @@ class CallSite:
         return f"{self.repeat}/{self.project}/{self.phase}/{self.part}/{attempt}"
 
 
+class ReplayMismatch(LapbenchError):
+    """A stored attempt was made with another prompt or schema than the resumed run would send."""
+
+
 @dataclass(frozen=True)
 class ToolResult:
     site: CallSite
@@ -85,6 +99,11 @@ class ToolResult:
     @property
     def first_try(self) -> bool:
         return self.valid and len(self.attempts) == 1
+
+    @property
+    def overflowed(self) -> bool:
+        """The call's prompt never fitted the context: it was never sent."""
+        return any(a.finish_reason == CONTEXT_OVERFLOW for a in self.attempts)
 
 
 @dataclass
@@ -128,12 +147,20 @@ class Harness:
             messages = [Message("system", system), Message("user", request)]
             stored = self.replay.get(site.key(attempt))
             if stored is not None:  # finished before an interruption: replay, do not generate again
+                _check_replay(stored, messages, tool)
                 call = stored
                 data, report = self._check(
                     tool, stored.raw_output, stored.finish_reason, _generated(stored), None
                 )
+                if stored.finish_reason == CONTEXT_OVERFLOW:
+                    data, report = None, self._overflow(self._prompt_tokens(messages), tool) or report
+            elif (overflow := self._overflow(tokens := self._prompt_tokens(messages), tool)) is not None:
+                data, report = None, overflow
+                call = self._attempt(site, attempt, tool, messages, report, _NOT_SENT, 0.0, {})
+                call = replace(call, finish_reason=CONTEXT_OVERFLOW)
+                self.record(call)
             else:
-                generation, wall, measures = self._generate(tool, messages, attempt)
+                generation, wall, measures = self._generate(tool, messages, attempt, tokens)
                 data, report = self._check(
                     tool,
                     generation.text,
@@ -153,7 +180,7 @@ class Harness:
         return ToolResult(site, False, data, reports[-1], tuple(attempts), self.options.retries)
 
     def _generate(
-        self, tool: ToolSpec, messages: Sequence[Message], attempt: int
+        self, tool: ToolSpec, messages: Sequence[Message], attempt: int, prompt_tokens: int
     ) -> tuple[Generation, float, dict[str, float | int | None]]:
         constraint = None
         if self.options.mode == "grammar":
@@ -165,7 +192,7 @@ class Harness:
             )
         request = GenerationRequest(
             messages=tuple(messages),
-            max_tokens=self._budget(tool, messages),
+            max_tokens=self._budget(tool, prompt_tokens),
             temperature=self.options.temperature,
             seed=self.options.seed + attempt,
             constraint=constraint,
@@ -174,12 +201,26 @@ class Harness:
         generation, profile = profiled_generate(self.backend, request, self.on_token)
         return generation, time.perf_counter() - started, profile.to_row()
 
-    def _budget(self, tool: ToolSpec, messages: Sequence[Message]) -> int:
+    def _prompt_tokens(self, messages: Sequence[Message]) -> int:
+        return sum(len(self.backend.tokenize(m.content)) + 4 for m in messages)
+
+    def _budget(self, tool: ToolSpec, prompt_tokens: int) -> int:
         """The tool's token budget, shrunk so that prompt + output fit in the context."""
-        prompt_tokens = sum(len(self.backend.tokenize(m.content)) + 4 for m in messages)
         room = self.options.n_ctx - prompt_tokens - self.options.context_margin
         budget = min(tool.max_tokens, self.options.max_tokens or tool.max_tokens)
-        return max(16, min(budget, room))
+        return max(MIN_ANSWER_TOKENS, min(budget, room))
+
+    def _overflow(self, tokens: int, tool: ToolSpec) -> ValidationReport | None:
+        """The failure of a prompt that leaves less than `MIN_ANSWER_TOKENS` of the context for the answer."""
+        limit = self.options.n_ctx - self.options.context_margin - MIN_ANSWER_TOKENS
+        if tokens <= limit:
+            return None
+        why = (
+            f"the prompt ({tokens} tokens) does not fit the context of {self.options.n_ctx} tokens, "
+            "so it was not sent; run with a larger --ctx"
+        )
+        problem = unplaced(CONTEXT_OVERFLOW, f"a prompt of at most {limit} tokens", tokens, why)
+        return ValidationReport(tool.name, None, (problem,))
 
     def _check(
         self, tool: ToolSpec, raw: str, finish_reason: str, generated_tokens: int, error: str | None
@@ -200,7 +241,7 @@ class Harness:
         self, site: CallSite, attempt: int, tool: ToolSpec, messages: Sequence[Message],
         report: ValidationReport, generation: Generation, wall: float, measures: dict[str, float | int | None],
     ) -> CallAttempt:  # fmt: skip
-        prompt = json.dumps([{"role": m.role, "content": m.content} for m in messages], ensure_ascii=False)
+        prompt = prompt_json(messages)
         return CallAttempt(
             key=site.key(attempt),
             repeat=site.repeat,
@@ -225,6 +266,25 @@ class Harness:
 
 def _generated(call: CallAttempt) -> int:
     return int(call.measures.get("generated_tokens") or 0)
+
+
+def prompt_json(messages: Sequence[Message]) -> str:
+    """The stored form of a request's messages (`CallAttempt.prompt`)."""
+    return json.dumps([{"role": m.role, "content": m.content} for m in messages], ensure_ascii=False)
+
+
+def _check_replay(stored: CallAttempt, messages: Sequence[Message], tool: ToolSpec) -> None:
+    if stored.prompt == prompt_json(messages) and stored.schema_hash == tool.schema_hash:
+        return
+    what = "prompt" if stored.prompt != prompt_json(messages) else "tool schema"
+    raise ReplayMismatch(
+        f"stored call {stored.key} was made with another {what} than the resumed run sends there, so its "
+        "answer cannot be replayed",
+        hint="the run's inputs or lapbench changed since it started: start a new run",
+    )
+
+
+_NOT_SENT = Generation("", (), "error", False, GenerationStats(0, 0, 0.0, 0.0, 0, 0.0))
 
 
 def bounded_feedback(report: ValidationReport) -> str:

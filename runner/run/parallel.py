@@ -7,6 +7,9 @@ one writer thread, which owns its own SQLite connection (a connection belongs to
 and acknowledges each commit. Scoring and the phase and score rows stay on the calling thread as outcomes
 arrive, and results come back in job order whatever order the jobs finish in.
 
+A server with fewer slots than `--parallel` queues the extra calls, and the queueing counts against each
+call's HTTP timeout (`timeout_s`): raise it for a slow server.
+
 Ctrl-C on the calling thread, or an error in any job, stops the other jobs at their next call: calls
 already committed stay, calls in flight are lost, and `--resume` replays the first and repeats the second.
 """
@@ -22,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from backends.base import Backend, Capabilities
+from backends.base import Backend, BackendError, Capabilities
 from runner.errors import ConfigError
 from runner.projects import Project
 from runner.run.config import RunConfig, repeat_seed
@@ -54,19 +57,27 @@ def check_parallel(config: RunConfig, capabilities: Capabilities | None = None) 
     `capabilities` (before loading), the backends named by the config are asked, unloaded."""
     if config.parallel <= 1:
         return
-    if capabilities is None:
-        from backends.registry import create_backend
-
-        names = [config.backend, config.backend_options.get("through")]
-        found = [(n, create_backend(str(n)).capabilities) for n in names if n]
-    else:
-        found = [(config.backend, capabilities)]
+    found = [(config.backend, capabilities)] if capabilities is not None else _unloaded(config)
     for name, caps in found:
         if not caps.parallel_calls:
             raise ConfigError(
-                f"--parallel {config.parallel}: backend {name!r} runs one model in this process, one call at a time",
+                f"--parallel {config.parallel}: backend {name!r} runs a model in this process, "
+                "one call at a time",
                 hint="drop --parallel, or serve the model (llama-server -np N) and use --backend openai",
             )
+
+
+def _unloaded(config: RunConfig) -> list[tuple[str, Capabilities]]:
+    """The capabilities of the backends the config names (the oracle's `through` too), before loading."""
+    from backends.registry import create_backend
+
+    found = []
+    for name in filter(None, (config.backend, config.backend_options.get("through"))):
+        try:
+            found.append((str(name), create_backend(str(name)).capabilities))
+        except BackendError:
+            continue  # loading it will say what is wrong
+    return found
 
 
 def harness_options(config: RunConfig, repeat: int) -> HarnessOptions:

@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from runner.rubric.types import AXIS_POINTS
+from runner.rubric.types import axis_points
 from runner.run.record import CallAttempt, RunRecord
 from runner.run.run import RunHooks
 from runner.run.stats import format_interval
@@ -101,7 +101,7 @@ def score_tables(record: RunRecord) -> list[Table]:
     axes.add_column("axis / dimension")
     axes.add_column("points", justify="right")
     axes.add_column("max", justify="right")
-    for axis, max_points in AXIS_POINTS.items():
+    for axis, max_points in axis_points(record.rubric_version).items():
         value = format_interval(record.axes_ci[axis]) if ci else f"{record.axes[axis]:.1f}"
         axes.add_row(f"[bold]{axis}[/bold]", f"[bold]{value}[/bold]", f"{max_points:.0f}")
         for name, points in record.dimensions.items():
@@ -116,8 +116,9 @@ def score_tables(record: RunRecord) -> list[Table]:
     for column in ("phase", "status", "calls", "valid", "gens", "retries", "1st try", "tokens"):
         phases.add_column(column, justify="left" if column in ("phase", "status") else "right")
     for name, p in record.phases.items():
+        status = f"{p.status}, {p.overflows} over context" if p.overflows else p.status
         phases.add_row(
-            name, p.status, str(p.parts), str(p.parts_valid), str(p.calls), str(p.retries),
+            name, status, str(p.parts), str(p.parts_valid), str(p.calls), str(p.retries),
             str(p.first_try_successes), str(p.tokens),
         )  # fmt: skip
     return [axes, phases]

@@ -58,6 +58,7 @@ class PhaseSummary(BaseModel):
     tokens: int = Field(description="prompt tokens evaluated plus generated tokens")
     parts: int = Field(0, description="tool calls (each with its own retry budget)")
     parts_valid: int = 0
+    overflows: int = Field(0, description="tool calls whose prompt did not fit the context (never sent)")
 
 
 class Interval(BaseModel):
@@ -117,6 +118,7 @@ class RunRecord(BaseModel):
     retries: int = 0
     first_try_successes: int = 0
     tokens: int = 0
+    cost_usd: float | None = Field(None, description="dollars at --price-in/--price-out (runner.run.cost)")
     config: dict[str, Any] = Field(default_factory=dict)
     machine: dict[str, Any] = Field(default_factory=dict)
     profile: dict[str, Any] = Field(

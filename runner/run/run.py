@@ -1,9 +1,14 @@
 """`lapbench run` as one core function: start or resume a run, execute every project × repeat through
 the pipeline, commit each call as it finishes, score, and store the run record.
 
-Interrupts: Ctrl-C (KeyboardInterrupt) marks the run "interrupted" and raises `RunInterrupted`
+Interrupts: Ctrl-C or SIGTERM (KeyboardInterrupt) marks the run "interrupted" and raises `RunInterrupted`
 (exit 130) whose hint is the resume command; everything finished is already committed. A crash or
-SIGKILL leaves the run "running" with its finished calls stored; `--resume` works the same way.
+SIGKILL leaves the run "running" with its finished calls stored (`lapbench runs` shows it dead: its lock,
+runner.run.lock, is gone with its process); `--resume` works the same way.
+
+Resume proves it continues the same run: the run's inputs (runner.run.identity) are stored when it starts
+and checked before it resumes, and the harness replays a stored call only when its prompt is the one the
+run would send now.
 """
 
 from __future__ import annotations
@@ -24,11 +29,14 @@ from runner.projects import Project
 from runner.rubric.types import RUBRIC_VERSION
 from runner.run.aggregate import build_record
 from runner.run.config import RunConfig
+from runner.run.identity import check_resumable, check_unique_ids, run_inputs
+from runner.run.lock import hold_run
 from runner.run.parallel import check_parallel, execute_jobs
 from runner.run.pipeline import ProjectOutcome
 from runner.run.record import PHASE_NAMES, CallAttempt, ProjectResult, RunRecord
 from runner.run.scoring import phase_summaries, score_outcome
 from runner.run.store import ResultsStore, now_iso
+from runner.run.store_file import StoreWriteError
 
 
 class RunInterrupted(LapbenchError):
@@ -68,9 +76,16 @@ def new_run_id() -> str:
 
 
 def start_run(
-    config: RunConfig, projects: list[Project], results_path: Path, machine: dict[str, Any] | None = None
+    config: RunConfig,
+    projects: list[Project],
+    results_path: Path,
+    machine: dict[str, Any] | None = None,
+    inputs: dict[str, Any] | None = None,
 ) -> str:
-    """Create the run in the store (projects are stored in full so that a resume needs no files)."""
+    """Create the run in the store (projects are stored in full so that a resume needs no files), with
+    the identity of its inputs (`run_inputs`; computed here unless given)."""
+    check_unique_ids(projects)
+    run, stored_projects = config.model_dump(), [p.model_dump() for p in projects]
     run_id = new_run_id()
     with ResultsStore(results_path) as store:
         store.create_run(
@@ -79,7 +94,11 @@ def start_run(
             backend=config.backend,
             suite=config.suite,
             rubric_version=RUBRIC_VERSION,
-            config={"run": config.model_dump(), "projects": [p.model_dump() for p in projects]},
+            config={
+                "run": run,
+                "projects": stored_projects,
+                "inputs": inputs or run_inputs(run, stored_projects),
+            },
             machine=machine or {},
         )
     return run_id
@@ -126,50 +145,70 @@ def execute_run(
     from backends.registry import create_backend as registry_create
 
     hooks = hooks or RunHooks()
-    started = time.perf_counter()
     with ResultsStore(results_path) as store:
-        row = store.run_row(run_id)
-        if row["status"] == "finished" and row["record_json"]:
-            return store.load_run(run_id)
-        stored = store.run_config(run_id)
-        config = RunConfig.model_validate(stored["run"])
-        projects = [Project.model_validate(p) for p in stored["projects"]]
-        replay = store.finished_calls(run_id)
-        replayed_seconds = sum(c.wall_seconds for c in replay.values())
-        store.set_status(run_id, "running")
-        if hooks.on_start is not None:
-            hooks.on_start(run_id, len(projects) * config.repeats * len(PHASE_NAMES))
-        backend, load = _load_backend(config, create_backend or registry_create)
-        try:
-            finish = partial(_store_outcome, store, run_id)
-            results = execute_jobs(config, projects, backend, replay, store, run_id, hooks, finish)
-        except KeyboardInterrupt:
-            store.set_status(run_id, "interrupted")
-            raise RunInterrupted(
-                f"run {run_id} interrupted; every finished call is saved in {results_path}",
-                hint=f"continue it with `lapbench run --resume {run_id} --results {results_path}`",
-            ) from None
-        except BackendError as err:
-            store.set_status(run_id, "failed")
-            raise LapbenchError(
-                f"run {run_id} stopped: {err}", hint=f"`lapbench run --resume {run_id}`"
-            ) from None
-        finally:
-            backend.close()
-        record = build_record(
-            run_id=run_id,
-            status="finished",
-            config=config.model_dump(),
-            machine=_machine(row["machine_json"]),
-            projects=[p.id for p in projects],
-            results=results,
-            started_at=row["created_at"],
-            finished_at=now_iso(),
-            wall_seconds=replayed_seconds + time.perf_counter() - started,
-            profile=aggregate(store.call_rows(run_id), [load]),
-        )
-        store.save_record(record)
-        return record
+        store.run_row(run_id)  # a clear error for an unknown run, before a lock file is made for it
+        with hold_run(store.path, run_id):
+            try:
+                return _execute(store, run_id, hooks, create_backend or registry_create)
+            except StoreWriteError as err:  # nothing more can be written: the run stays resumable as it is
+                raise StoreWriteError(
+                    f"run {run_id} stopped: {err.message}",
+                    hint=f"{err.hint}, then `lapbench run --resume {run_id} --results {store.path}`",
+                ) from None
+
+
+def _execute(
+    store: ResultsStore, run_id: str, hooks: RunHooks, create_backend: Callable[[str], Backend]
+) -> RunRecord:
+    results_path = store.path
+    started = time.perf_counter()
+    row = store.run_row(run_id)
+    if row["status"] == "finished" and row["record_json"]:
+        return store.load_run(run_id)
+    stored = store.run_config(run_id)
+    config = RunConfig.model_validate(stored["run"])
+    projects = [Project.model_validate(p) for p in stored["projects"]]
+    check_resumable(run_id, stored, projects)
+    replay = store.finished_calls(run_id)
+    replayed_seconds = sum(c.wall_seconds for c in replay.values())
+    store.set_status(run_id, "running")
+    if hooks.on_start is not None:
+        hooks.on_start(run_id, len(projects) * config.repeats * len(PHASE_NAMES))
+    try:
+        backend, load = _load_backend(config, create_backend)
+    except LapbenchError:
+        store.set_status(run_id, "failed")
+        raise
+    try:
+        finish = partial(_store_outcome, store, run_id)
+        results = execute_jobs(config, projects, backend, replay, store, run_id, hooks, finish)
+    except KeyboardInterrupt:
+        store.set_status(run_id, "interrupted")
+        raise RunInterrupted(
+            f"run {run_id} interrupted; every finished call is saved in {results_path}",
+            hint=f"continue it with `lapbench run --resume {run_id} --results {results_path}`",
+        ) from None
+    except BackendError as err:
+        store.set_status(run_id, "failed")
+        raise LapbenchError(
+            f"run {run_id} stopped: {err}", hint=f"`lapbench run --resume {run_id}`"
+        ) from None
+    finally:
+        backend.close()
+    record = build_record(
+        run_id=run_id,
+        status="finished",
+        config=config.model_dump(),
+        machine=_machine(row["machine_json"]),
+        projects=[p.id for p in projects],
+        results=results,
+        started_at=row["created_at"],
+        finished_at=now_iso(),
+        wall_seconds=replayed_seconds + time.perf_counter() - started,
+        profile=aggregate(store.call_rows(run_id), [load]),
+    )
+    store.save_record(record)
+    return record
 
 
 def _store_outcome(store: ResultsStore, run_id: str, outcome: ProjectOutcome, seed: int) -> ProjectResult:
@@ -214,8 +253,10 @@ def benchmark(
         raise ConfigError("a new run needs a configuration")
     from runner.profiler import collect_machine_info
 
+    check_unique_ids(projects)
+    inputs = run_inputs(config.model_dump(), [p.model_dump() for p in projects])  # reads the model first
     check_fit(config)
     check_parallel(config)
     machine = collect_machine_info(backend=config.backend, n_threads=config.n_threads, n_ctx=config.n_ctx)
-    run_id = start_run(config, projects, results_path, machine.model_dump(mode="json"))
+    run_id = start_run(config, projects, results_path, machine.model_dump(mode="json"), inputs)
     return execute_run(run_id, results_path, hooks)

@@ -108,6 +108,7 @@ def score_outcome(outcome: ProjectOutcome, project: Project) -> ScoreCard:
 def _parts(docs: Documents, data: Mapping[str, object]) -> dict[str, list[object]]:
     """The tool-call answers the pipeline asks for: the analysis, one table each, the endpoint plan and one
     operation each, one test function each."""
+
     def items(phase: str, *keys: str) -> list[object]:
         node = data.get(phase)
         for key in keys:
@@ -157,5 +158,6 @@ def phase_summaries(outcome: ProjectOutcome) -> dict[str, PhaseSummary]:
             tokens=tokens,
             parts=len(phase.results),
             parts_valid=sum(1 for r in phase.results if r.valid),
+            overflows=sum(1 for r in phase.results if r.overflowed),
         )
     return out

@@ -19,6 +19,7 @@ from typing import Any
 from runner.errors import LapbenchError
 from runner.rubric.types import Dimension
 from runner.run.record import PROFILER_COLUMNS, CallAttempt, RunRecord
+from runner.run.store_file import check_store, open_store, store_error
 
 _PROFILER_DDL = ",\n  ".join(
     f"{name} {'INTEGER' if name.endswith(('tokens', 'bytes', 'evaluated')) else 'REAL'}"
@@ -98,24 +99,30 @@ def now_iso() -> str:
 
 
 class ResultsStore:
-    """The SQLite results store. Open one per process; `close()` (or use as a context manager) when done."""
+    """The SQLite results store. Open one per process; `close()` (or use as a context manager) when done.
 
-    def __init__(self, path: str | Path) -> None:
+    Every open checks the file (`PRAGMA quick_check`), so a damaged store is one line in every command and
+    never written into. `read_only` (what `runs`, `report`, `export` and `compare` use) opens an existing
+    store without writing to it or beside it, so a store on read-only storage is read."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path).expanduser()
+        self.read_only = read_only
+        self._db = open_store(self.path, read_only)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30.0)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # FULL makes each commit durable across power loss, which is the point of committing per call.
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as err:
-            raise LapbenchError(
-                f"cannot open the results store {self.path}: {err}",
-                hint="pass another file with --results or remove the damaged one",
-            ) from None
+            check_store(self._db, self.path)
+            if not read_only:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                # FULL makes each commit durable across power loss, which is the point of committing per call.
+                self._db.execute("PRAGMA synchronous=FULL")
+                self._db.execute("PRAGMA foreign_keys=ON")
+                self._db.executescript(SCHEMA)
+        except sqlite3.Error as err:
+            self._db.close()
+            raise store_error(self.path, err) from None
+        except LapbenchError:
+            self._db.close()
+            raise
 
     def __enter__(self) -> ResultsStore:
         return self
@@ -128,8 +135,19 @@ class ResultsStore:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._db:
-            yield self._db
+        try:
+            with self._db:
+                yield self._db
+        except sqlite3.IntegrityError:
+            raise  # a program error (a call key stored twice), not a problem of the file
+        except sqlite3.Error as err:
+            raise store_error(self.path, err) from None
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as err:
+            raise store_error(self.path, err) from None
 
     # runs -------------------------------------------------------------------------------------------
     def create_run(
@@ -150,7 +168,8 @@ class ResultsStore:
             db.execute("UPDATE runs SET status=?, updated_at=? WHERE run_id=?", (status, now_iso(), run_id))
 
     def run_row(self, run_id: str) -> sqlite3.Row:
-        row = self._db.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        rows = self._rows("SELECT * FROM runs WHERE run_id=?", (run_id,))
+        row = rows[0] if rows else None
         if row is None:
             raise LapbenchError(
                 f"no run {run_id!r} in {self.path}", hint="`lapbench runs` lists the stored runs"
@@ -164,22 +183,27 @@ class ResultsStore:
     def save_record(self, record: RunRecord) -> None:
         with self._tx() as db:
             db.execute(
-                "UPDATE runs SET status=?, updated_at=?, record_json=? WHERE run_id=?",
-                (record.status, now_iso(), record.model_dump_json(), record.run_id),
+                "UPDATE runs SET status=?, updated_at=?, record_json=?, rubric_version=? WHERE run_id=?",
+                (record.status, now_iso(), record.model_dump_json(), record.rubric_version, record.run_id),
             )
 
     def list_runs(self) -> list[dict[str, Any]]:
         """Every run, newest first, with its score when finished."""
-        rows = self._db.execute(
+        from runner.run.lock import run_is_live
+
+        rows = self._rows(
             "SELECT run_id, created_at, updated_at, status, model, backend, suite, rubric_version, record_json,"
             " (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.run_id) AS calls"
             " FROM runs r ORDER BY created_at DESC, run_id DESC"
-        ).fetchall()
+        )
         out = []
         for row in rows:
             entry = dict(row)
             entry.pop("record_json")
             entry["score"] = json.loads(row["record_json"])["score"] if row["record_json"] else None
+            # "running" is what the run last wrote; a run whose process ended without saying so is dead
+            if entry["status"] == "running" and not run_is_live(self.path, entry["run_id"]):
+                entry["status"] = "dead"
             out.append(entry)
         return out
 
@@ -213,11 +237,11 @@ class ResultsStore:
 
     def finished_calls(self, run_id: str) -> dict[str, CallAttempt]:
         """Calls already stored for a run, by key (what `--resume` replays)."""
-        rows = self._db.execute("SELECT * FROM calls WHERE run_id=? ORDER BY id", (run_id,)).fetchall()
+        rows = self._rows("SELECT * FROM calls WHERE run_id=? ORDER BY id", (run_id,))
         return {row["call_key"]: _row_to_call(row) for row in rows}
 
     def call_rows(self, run_id: str) -> list[dict[str, Any]]:
-        rows = self._db.execute("SELECT * FROM calls WHERE run_id=? ORDER BY id", (run_id,)).fetchall()
+        rows = self._rows("SELECT * FROM calls WHERE run_id=? ORDER BY id", (run_id,))
         return [dict(row) for row in rows]
 
     # phase results and scores -------------------------------------------------------------------------
@@ -234,20 +258,21 @@ class ResultsStore:
     def save_scores(
         self, run_id: str, repeat: int, project: str, dimensions: Sequence[Dimension], rubric_version: str
     ) -> None:
+        """One row per dimension, named `axis.name` (names are unique within an axis, as in run records)."""
+        from runner.rubric.total import dimension_key
+
         with self._tx() as db:
             db.execute(
                 "DELETE FROM scores WHERE run_id=? AND repeat=? AND project=?", (run_id, repeat, project)
             )
             db.executemany(
                 "INSERT INTO scores VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [(run_id, repeat, project, d.name, d.axis, d.max_points, d.fraction, d.points, d.detail,
+                [(run_id, repeat, project, dimension_key(d), d.axis, d.max_points, d.fraction, d.points, d.detail,
                   rubric_version) for d in dimensions],
             )  # fmt: skip
 
     def phase_rows(self, run_id: str) -> list[dict[str, Any]]:
-        rows = self._db.execute(
-            "SELECT * FROM phase_results WHERE run_id=? ORDER BY repeat, project", (run_id,)
-        ).fetchall()
+        rows = self._rows("SELECT * FROM phase_results WHERE run_id=? ORDER BY repeat, project", (run_id,))
         return [dict(row) for row in rows]
 
 

@@ -134,7 +134,10 @@ def score_file(
     elif phase == "interface":
         db = database_doc if isinstance(database_doc, DatabaseDocument) else None
         dims = score_interface(
-            doc if isinstance(doc, InterfaceDocument) else None, db, capabilities, dto_reference=database is not None
+            doc if isinstance(doc, InterfaceDocument) else None,
+            db,
+            capabilities,
+            dto_reference=database is not None,
         )
     else:
         api = interface_doc if isinstance(interface_doc, InterfaceDocument) else None
