@@ -144,16 +144,14 @@ def accuracy(models: list[str], contexts: list[int], runtimes: list[str]) -> lis
     return rows
 
 
-def speed(models: list[str], rounds: int, clock: str) -> list[dict[str, object]]:
+def speed(models: list[str], rounds: int) -> list[dict[str, object]]:
     """Each model's speed measured `rounds` times, interleaved (the machine may be shared: the fastest round
-    of each is kept, as a calibration does), then each predicted from every other's as a calibration.
-    clock "cpu" measures in this process's CPU seconds (runner.fit.calibrate.measure_speed), which a loaded
-    machine does not distort."""
+    of each is kept, as a calibration does), then each predicted from every other's as a calibration."""
     paths_by = {key: paths.models_dir() / MODELS[key] for key in models}
     best: dict[str, tuple[float, float, int, int]] = {}
     for _ in range(rounds):
         for key, path in paths_by.items():
-            m = measure_speed(path, clock="cpu" if clock == "cpu" else "wall")
+            m = measure_speed(path)
             old = best.get(key, (0.0, 0.0, m.prompt_tokens, m.generated_tokens))
             best[key] = (max(old[0], m.pp_tps), max(old[1], m.tg_tps), m.prompt_tokens, m.generated_tokens)
     archs = {key: local_gguf(path).arch for key, path in paths_by.items()}
@@ -174,7 +172,7 @@ def speed(models: list[str], rounds: int, clock: str) -> list[dict[str, object]]
             pred = from_calibration(archs[target], cfg, cal, depth=t_prompt + t_gen // 2, prompt=t_prompt)
             assert pred.decode_tps and pred.prompt_tps
             rows.append({
-                "model": MODELS[target], "calibrated_on": MODELS[source], "clock": clock,
+                "model": MODELS[target], "calibrated_on": MODELS[source],
                 "predicted_tg": pred.decode_tps, "measured_tg": t_tg,
                 "predicted_pp": pred.prompt_tps, "measured_pp": t_pp,
                 "rel_error_tg": round((pred.decode_tps - t_tg) / t_tg, 4),
@@ -212,10 +210,6 @@ def main() -> None:
     parser.add_argument(
         "--speed-rounds", type=int, default=3, help="interleaved speed measurements per model"
     )
-    parser.add_argument(
-        "--speed-clock", choices=("wall", "cpu"), default="wall",
-        help="seconds of the wall clock, or of this process's CPU time (for a shared, loaded machine)",
-    )  # fmt: skip
     parser.add_argument("--skip-memory", action="store_true", help="no peak-memory measurement")
     parser.add_argument("--skip-speed", action="store_true", help="no speed measurement")
     args = parser.parse_args()
@@ -224,9 +218,7 @@ def main() -> None:
         "accuracy": []
         if args.skip_memory
         else accuracy(models, args.ctx or [512, 2048, 8192], args.runtime or list(RUNTIMES)),
-        "speed": []
-        if args.skip_speed or len(models) < 2
-        else speed(models, args.speed_rounds, args.speed_clock),
+        "speed": [] if args.skip_speed or len(models) < 2 else speed(models, args.speed_rounds),
         "remote": remote(models),
     }
     if args.json:

@@ -84,7 +84,11 @@ def test_default_contexts_are_the_runtimes_own() -> None:
 
 def test_unknown_runtime_is_one_line() -> None:
     result = runner.invoke(app, ["fit", "gemma-3-27b", "--runtime", "vllm"])
-    assert result.exit_code == 2 and "unknown runtime 'vllm'" in result.output and "llama-server" in result.output
+    assert (
+        result.exit_code == 2
+        and "unknown runtime 'vllm'" in result.output
+        and "llama-server" in result.output
+    )
 
 
 def _llama_kv_bytes(path: Path, **params: Any) -> int:
@@ -116,12 +120,18 @@ def test_kv_buffer_matches_llama_cpp_for_each_runtime(gemma_gguf: Path, runtime:
 
 
 @pytest.mark.model
-def test_lapbench_backend_loads_a_window_sized_cache_and_reprocesses_an_evicted_prefix(gemma_gguf: Path) -> None:
+def test_lapbench_backend_loads_a_window_sized_cache_and_reprocesses_an_evicted_prefix(
+    gemma_gguf: Path,
+) -> None:
     backend = create_backend("llama-cpp")
     backend.load(LoadConfig(model=str(gemma_gguf), n_ctx=4096))
     try:
-        expected = estimate_memory(local_gguf(gemma_gguf).arch, runtime_for(FitOptions(ctx=4096, device="cpu")))
-        assert backend.memory_report()["kv_bytes"] == expected.kv_bytes  # 3 x 4096 + 15 x 1024 cells, not 18 x 4096
+        expected = estimate_memory(
+            local_gguf(gemma_gguf).arch, runtime_for(FitOptions(ctx=4096, device="cpu"))
+        )
+        assert (
+            backend.memory_report()["kv_bytes"] == expected.kv_bytes
+        )  # 3 x 4096 + 15 x 1024 cells, not 18 x 4096
         long = "Once upon a time in a quiet valley there lived a patient clockmaker. " * 110  # > 1024 tokens
         backend.generate(GenerationRequest(prompt=long, max_tokens=4))
         # shares 300 tokens with the cache, but the window before them was overwritten: evaluate it all again

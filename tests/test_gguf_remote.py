@@ -88,9 +88,7 @@ def test_remote_skip_survives_a_vocabulary_full_of_fake_keys(tmp_path: Path) -> 
     tokens = [gguf_str(f"tokenizer.ggml.fake{i}") for i in range(6000)]
     vocab = gguf_str("tokenizer.ggml.tokens") + struct.pack("<IIQ", 9, 8, len(tokens)) + b"".join(tokens)
     arch = gguf_str("general.architecture") + struct.pack("<I", 8) + gguf_str("llama")
-    blob = build_gguf(
-        [arch, kv_u32("llama.block_count", 2), vocab, kv_u32("tokenizer.ggml.bos_token_id", 1)]
-    )
+    blob = build_gguf([arch, kv_u32("llama.block_count", 2), vocab, kv_u32("tokenizer.ggml.bos_token_id", 1)])
     (tmp_path / "fake.gguf").write_bytes(blob)
     from runner.fit.gguf_header import parse_gguf_header
     from tests.support.bytes_source import BytesSource

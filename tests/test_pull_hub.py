@@ -81,13 +81,19 @@ def test_pull_resolves_the_quant_from_the_file_list_and_resumes_a_dropped_downlo
     # huggingface_hub writes what it received in chunks of DOWNLOAD_CHUNK_SIZE: drop the connection after one
     cut = constants.DOWNLOAD_CHUNK_SIZE + 4096
     big = tiny(extra=cut + 300_000)
-    files = {f"{REPO}/Tiny-Q4_K_M.gguf": big, f"{REPO}/Tiny-Q8_0.gguf": tiny(), f"{REPO}/mmproj-Q4_K_M.gguf": tiny()}
+    files = {
+        f"{REPO}/Tiny-Q4_K_M.gguf": big,
+        f"{REPO}/Tiny-Q8_0.gguf": tiny(),
+        f"{REPO}/mmproj-Q4_K_M.gguf": tiny(),
+    }
     with serve_hub(files, cut_after=cut) as (url, log):
         use_hub(monkeypatch, url)
         from huggingface_hub import HfApi
 
         info = HfApi(endpoint=url).model_info(REPO)  # the model-info endpoint huggingface_hub reads
-        assert info.sha == COMMIT and {s.rfilename for s in info.siblings or []} == {p.split("/", 2)[2] for p in files}
+        assert info.sha == COMMIT and {s.rfilename for s in info.siblings or []} == {
+            p.split("/", 2)[2] for p in files
+        }
         out = _run("pull", "tiny:Q4_K_M")
         path = Path(out["paths"][0])
         assert path.name == "Tiny-Q4_K_M.gguf" and path.read_bytes() == big
@@ -114,7 +120,10 @@ def test_pull_downloads_every_part_of_a_split_quant_the_catalog_does_not_list(
     with serve_hub(parts) as (url, log):
         use_hub(monkeypatch, url)
         out = _run("pull", "tiny:Q8_0", "--models-dir", str(tmp_path / "dl"))
-        assert sorted(Path(p).name for p in out["paths"]) == ["Tiny-Q8_0-00001-of-00002.gguf", "Tiny-Q8_0-00002-of-00002.gguf"]
+        assert sorted(Path(p).name for p in out["paths"]) == [
+            "Tiny-Q8_0-00001-of-00002.gguf",
+            "Tiny-Q8_0-00002-of-00002.gguf",
+        ]
         assert out["fit"]["weights_bytes"] == 2 * 32 * 4 * 4  # both parts' tensors, read remotely
         assert sorted(log.files) == sorted(parts)
 
@@ -124,12 +133,16 @@ def test_fit_reads_the_remote_header_and_says_so(catalog: Path, monkeypatch: pyt
     with serve_hub({f"{REPO}/Tiny-Q4_K_M.gguf": tiny(extra=1 << 20)}) as (url, log):
         use_hub(monkeypatch, url)
         out = _run("fit", "tiny", "--bandwidth", "100")
-        assert out["source"] == "gguf-remote" and out["weights_bytes"] == 32 * 4 * 4  # not the catalog's 12345
+        assert (
+            out["source"] == "gguf-remote" and out["weights_bytes"] == 32 * 4 * 4
+        )  # not the catalog's 12345
         assert any(f"header of {REPO}/Tiny-Q4_K_M.gguf on the hub" in n for n in out["notes"])
         assert log.files == [] and out["bytes_read"] < 1 << 20  # the header only, never the weights
 
 
-def test_fit_falls_back_to_the_catalog_offline_and_says_why(catalog: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fit_falls_back_to_the_catalog_offline_and_says_why(
+    catalog: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     offline = _run("fit", "tiny", "--bandwidth", "100")  # the tests run with HF_HUB_OFFLINE=1
     assert offline["source"] == "catalog" and offline["weights_bytes"] == 12345
     assert any("HF_HUB_OFFLINE" in n for n in offline["notes"])

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import json
 import platform
-import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
-from backends.base import BackendError, GenerationStats
+from backends.base import BackendError
 from runner import paths
 from runner.errors import LapbenchError
 
 PROMPT, GENERATE, REPEATS = 128, 32, 2
-Clock = Literal["wall", "cpu"]
 TEXT = "The quick brown fox jumps over the lazy dog while the band plays on. "
 FILE = "calibration.json"
 
@@ -71,41 +69,25 @@ def measure_speed(
     prompt: int = PROMPT,
     generate: int = GENERATE,
     repeats: int = REPEATS,
-    clock: Clock = "wall",
     n_threads: int | None = None,
 ) -> Measured:
-    """Prompt and decode tok/s of one GGUF through the real llama.cpp backend (fastest of `repeats`).
-
-    clock "cpu" counts this process's CPU seconds instead of wall seconds, so that other processes on a
-    shared machine do not slow the measurement: each repetition then runs the prompt once with one token
-    generated and once with 1 + `generate`, and the difference is the decode's share. Prompt speed in CPU
-    seconds counts every thread's time, so it compares models, not the wall speed."""
+    """Prompt and decode tok/s of one GGUF through the real llama.cpp backend (fastest of `repeats`)."""
     from backends.base import GenerationRequest, LoadConfig
     from backends.registry import create_backend
 
     backend = create_backend("llama-cpp")
     backend.load(LoadConfig(model=str(model), n_ctx=prompt + generate + 64, n_threads=n_threads))
-
-    def run(text: str, tokens: int) -> tuple[float, GenerationStats]:
-        start = time.process_time()
-        stats = backend.generate(GenerationRequest(prompt=text, max_tokens=tokens, ignore_eos=True)).stats
-        return time.process_time() - start, stats
-
     try:
         filler = backend.tokenize(TEXT * (prompt // 8 + 8))
         best_pp = best_tg = 0.0
         used = (0, 0)
-        run(TEXT, 4)  # warm-up
+        backend.generate(GenerationRequest(prompt=TEXT, max_tokens=4, ignore_eos=True))  # warm-up
         for i in range(repeats):
-            text = backend.detokenize(filler[: prompt - 2])
-            cpu_long, stats = run(f"{2 * i} " + text, 1 + generate)
-            if clock == "cpu":
-                cpu_short, _ = run(f"{2 * i + 1} " + text, 1)
-                step = (cpu_long - cpu_short) / generate
-                pp, tg = stats.prompt_tokens_evaluated / max(cpu_short - step, 1e-9), 1 / max(step, 1e-9)
-            else:
-                pp, tg = stats.prompt_tps, stats.generation_tps
-            best_pp, best_tg = max(best_pp, pp), max(best_tg, tg)
+            text = f"{i} " + backend.detokenize(filler[: prompt - 2])
+            stats = backend.generate(
+                GenerationRequest(prompt=text, max_tokens=generate, ignore_eos=True)
+            ).stats
+            best_pp, best_tg = max(best_pp, stats.prompt_tps), max(best_tg, stats.generation_tps)
             used = (stats.prompt_tokens_evaluated, stats.generated_tokens)
     finally:
         backend.close()

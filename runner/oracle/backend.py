@@ -62,7 +62,9 @@ class OracleBackend:
             raise BackendError(f"oracle backend: bad option: {err}") from None
         if not 0.0 <= self.degrade_rate <= 1.0:
             raise BackendError(f"oracle backend: degrade_rate must be within 0..1, got {self.degrade_rate}")
-        if options and self.through is None:  # with `through`, the rest is that backend's (prefix_cache_mb...)
+        if (
+            options and self.through is None
+        ):  # with `through`, the rest is that backend's (prefix_cache_mb...)
             raise BackendError(
                 f"oracle backend: unknown options {sorted(options)}; known: degrade_rate, seed, through"
             )

@@ -19,7 +19,11 @@ def build_gguf(
     *, n_tensors: int | None = None, n_kv: int | None = None, data: bytes | None = None,
 ) -> bytes:  # fmt: skip
     """A small GGUF v3 file: metadata bytes as given, tensor infos (name, shape, ggml type, offset), data."""
-    kvs = kvs if kvs is not None else [gguf_str("general.architecture") + struct.pack("<I", 8) + gguf_str("llama")]
+    kvs = (
+        kvs
+        if kvs is not None
+        else [gguf_str("general.architecture") + struct.pack("<I", 8) + gguf_str("llama")]
+    )
     tensors = tensors if tensors is not None else [("token_embd.weight", (32, 4), 0, 0)]
     head = b"GGUF" + struct.pack("<IQQ", 3, len(tensors) if n_tensors is None else n_tensors,
                                  len(kvs) if n_kv is None else n_kv)  # fmt: skip

@@ -361,4 +361,3 @@ def testlogic_documents(draw: Draw, interface: dict[str, Any] | None = None) -> 
 def interface_and_tests(draw: Draw) -> tuple[dict[str, Any], dict[str, Any]]:
     interface = draw(interface_documents())
     return interface, draw(testlogic_documents(interface))
-
