@@ -57,8 +57,9 @@ def prune_tests(data: Data) -> bool:
 
 
 def _drop_statements(statements: list[dict[str, Any]], kinds: frozenset[str]) -> list[dict[str, Any]]:
-    """The statements without the expression statements whose predicate is of `kinds` (in if branches
-    too; an `if` left with nothing to do goes)."""
+    """The statements without the predicates of `kinds`: expression statements that are one go, and so do
+    those inside if branches and arrow function bodies (`arrayForEach(attempts, a => httpErrorPredicate(...))`);
+    a statement whose branch or function is left empty goes with them."""
     out = []
     for stmt in statements:
         if stmt["kind"] == "expression" and stmt["expression"].get("kind") in kinds:
@@ -68,8 +69,23 @@ def _drop_statements(statements: list[dict[str, Any]], kinds: frozenset[str]) ->
             stmt["else"] = _drop_statements(stmt["else"], kinds)
             if not stmt["then"]:
                 continue
+        if not _strip_functions(stmt, kinds):
+            continue
         out.append(stmt)
     return out
+
+
+def _strip_functions(node: Any, kinds: frozenset[str]) -> bool:
+    """Drop the predicates of `kinds` from every arrow function inside `node` (not in nested if branches,
+    which `_drop_statements` handles); False when one is left with no statement."""
+    if isinstance(node, list):
+        return all(_strip_functions(item, kinds) for item in node)
+    if not isinstance(node, dict):
+        return True
+    if node.get("kind") == "arrowFunction":
+        node["statements"] = _drop_statements(node["statements"], kinds)
+        return bool(node["statements"])
+    return all(_strip_functions(v, kinds) for k, v in node.items() if k not in ("then", "else"))
 
 
 def assertions_removed(data: Data, rng: random.Random) -> Data | None:

@@ -60,19 +60,25 @@ class _Walk(TestWalker):
     checked_before: int = 0
     """Calls made before the last predicate: a later check covers them."""
     negatives: int = 0
+    """Error predicates that make a call: an API call, or a function that makes one (a table of attempts
+    run by `arrayForEach(attempts, attempt => httpErrorPredicate(() => attempt()))`)."""
     _inside: list[str] = field(default_factory=list)
+    _invoked: int = 0
 
     def expression(self, expr: AstModel, segs: Segs, scope: Scope, depth: int, blocks: int) -> None:
         kind = getattr(expr, "kind", None)
+        if kind == "call" and any(k in NEGATIVE_KINDS for k in self._inside):
+            self._invoked += 1
         if kind not in PREDICATE_KINDS:
             super().expression(expr, segs, scope, depth, blocks)
             return
         self.checked_before = len(self.calls)
-        before = len(self.calls)
+        before, invoked = len(self.calls), self._invoked
         self._inside.append(kind)
         super().expression(expr, segs, scope, depth, blocks)
         self._inside.pop()
-        if kind in NEGATIVE_KINDS and any(c.negative for c in self.calls[before:]):
+        makes_a_call = any(c.negative for c in self.calls[before:]) or self._invoked > invoked
+        if kind in NEGATIVE_KINDS and makes_a_call:
             self.negatives += 1
 
     def api_call(self, call: ApiCall, segs: Segs) -> None:
