@@ -11,7 +11,9 @@
      the same libllama (the process overhead is Python's, as in the fit model);
    - mlx: mlx-lm on the MLX conversion of SmolLM2 (Linux CPU here), reported.
 2. Speed: each model's prompt and decode speed measured through the llama.cpp backend (runner.fit.calibrate),
-   and predicted from the other model's measurement as a calibration (runner.fit.speed).
+   and predicted from the other model's measurement as a calibration (runner.fit.speed), with the kernel
+   rates of the target's weight types measured on re-quantized copies of the calibrating model
+   (runner.fit.kernels; never on the target itself).
 3. Remote: bytes transferred to read each file's header from a Range-capable HTTP server on 127.0.0.1.
 
     python scripts/bench_fit.py [--json] [--ctx 512 --ctx 2048] [--model smollm2] [--runtime lapbench]
@@ -29,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from runner import paths  # noqa: E402
+from runner.fit import kernels  # noqa: E402
 from runner.fit.api import FitOptions, runtime_for  # noqa: E402
 from runner.fit.calibrate import Calibration, measure_speed  # noqa: E402
 from runner.fit.hf_config import arch_from_folder  # noqa: E402
@@ -168,6 +171,8 @@ def speed(models: list[str], rounds: int) -> list[dict[str, object]]:
                 generated_tokens=n_gen, bytes_per_token=bytes_per_token(archs[source], cfg, depth),
                 prompt_flops=prompt_flops_per_token(archs[source], n_prompt), machine="", created_at="",
             )  # fmt: skip
+            cal = kernels.base_rates(cal, archs[source])  # then the target's weight types, on the source
+            cal = kernels.measure_types(cal, kernels.missing_types(archs[target], cal), paths_by[source])
             t_pp, t_tg, t_prompt, t_gen = best[target]
             pred = from_calibration(archs[target], cfg, cal, depth=t_prompt + t_gen // 2, prompt=t_prompt)
             assert pred.decode_tps and pred.prompt_tps
@@ -177,6 +182,7 @@ def speed(models: list[str], rounds: int) -> list[dict[str, object]]:
                 "predicted_pp": pred.prompt_tps, "measured_pp": t_pp,
                 "rel_error_tg": round((pred.decode_tps - t_tg) / t_tg, 4),
                 "rel_error_pp": round((pred.prompt_tps - t_pp) / t_pp, 4),
+                "kernel_rates_gflops": {t: round(r / 1e9, 2) for t, r in sorted(cal.type_rates.items())},
             })  # fmt: skip
             print(f"{MODELS[target]:34s} from {MODELS[source]:34s}: decode {pred.decode_tps:6.1f} vs "
                   f"{t_tg:6.1f} tok/s ({rows[-1]['rel_error_tg']:+.1%}), prompt {pred.prompt_tps:6.1f} vs "

@@ -9,7 +9,7 @@ from typing import Literal
 
 from runner.errors import ConfigError, LapbenchError
 from runner.fit.budget import Budget, resolve_budget
-from runner.fit.calibrate import Calibration
+from runner.fit.calibrate import Calibration, with_kernels
 from runner.fit.memory import KV_TYPES, RuntimeConfig
 from runner.fit.resolve import Resolved, resolve_catalog, resolve_model
 from runner.fit.runtimes import (
@@ -83,7 +83,7 @@ def _report(found: Resolved, opts: FitOptions, budget: Budget, cal: Calibration 
         notes.append(f"ctx {cfg.ctx}: {profile.name}'s default (--ctx to choose)")
     speed = from_bandwidth(found.arch, cfg, budget)
     if speed is None and cal is not None:
-        speed = from_calibration(found.arch, cfg, cal)
+        speed = from_calibration(found.arch, cfg, with_kernels(cal, found.arch))
         if profile.backend == "mlx":
             speed = replace(speed, source=speed.source + "; MLX speed may differ")
     return build_report(

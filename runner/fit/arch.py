@@ -60,6 +60,9 @@ class ModelArch:
     prompt_params: int | None = None
     """Parameters multiplying every prompt token: all active ones but the token embedding and the output head,
     which llama.cpp evaluates for the last prompt token only. None: unknown (the total is used)."""
+    prompt_params_by_type: tuple[tuple[str, int], ...] = ()
+    """`prompt_params` split by ggml type name (("Q4_K", n), ...): each type has its own matrix kernel, whose
+    speed differs several-fold (runner.fit.kernels). Empty when the tensors are unknown (no GGUF)."""
     source: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -75,10 +78,28 @@ def token_terms(tensors: Sequence[TensorInfo], n_expert: int, used: int) -> tupl
     """(unread_bytes, prompt_params) of a GGUF's tensors (see ModelArch)."""
     embd = next((t for t in tensors if t.name == "token_embd.weight"), None)
     output = next((t for t in tensors if t.name == "output.weight"), None)
-    experts = sum(t.n_elements for t in tensors if "_exps." in t.name)
-    active = sum(t.n_elements for t in tensors) - experts + (experts * used // n_expert if n_expert else 0)
-    outside = (embd.n_elements if embd else 0) + (output.n_elements if output else 0)
-    return (embd.n_bytes if embd and output else 0), max(active - outside, 0)
+    by_type = prompt_params_by_type(tensors, n_expert, used)
+    return (embd.n_bytes if embd and output else 0), sum(n for _, n in by_type)
+
+
+def prompt_params_by_type(
+    tensors: Sequence[TensorInfo], n_expert: int, used: int
+) -> tuple[tuple[str, int], ...]:
+    """The parameters that multiply every prompt token (active weights of more than one dimension, but the
+    token embedding and the output head), summed per ggml type name, largest first."""
+    from gguf import GGMLQuantizationType
+
+    sums: dict[str, int] = {}
+    for t in tensors:
+        if t.name in ("token_embd.weight", "output.weight") or len(t.shape) < 2:
+            continue
+        n = t.n_elements * used // n_expert if n_expert and "_exps." in t.name else t.n_elements
+        try:
+            name = GGMLQuantizationType(t.ggml_type).name
+        except ValueError:
+            name = str(t.ggml_type)
+        sums[name] = sums.get(name, 0) + n
+    return tuple(sorted(sums.items(), key=lambda item: -item[1]))
 
 
 def _per_layer(value: Any, n_layers: int, default: int) -> list[int]:
@@ -149,6 +170,7 @@ def arch_from_gguf(header: GGUFHeader) -> ModelArch:
     active = weights - expert_bytes + (expert_bytes * used // n_expert if n_expert else 0)
     vocab = int(get("vocab_size", 0) or 0) or _vocab_from_header(header)
     unread, prompt_params = token_terms(header.tensors, n_expert, used)
+    by_type = prompt_params_by_type(header.tensors, n_expert, used)
     return ModelArch(
         arch=header.architecture, n_layers=n_layers, n_embd=n_embd, n_vocab=vocab, n_head=n_head, n_ff=ff, head_dim=key_len,
         layers=tuple(layers), max_context=get("context_length"), n_params=header.n_params,
@@ -156,6 +178,7 @@ def arch_from_gguf(header: GGUFHeader) -> ModelArch:
         n_expert=n_expert, n_expert_used=used, source=header.source,
         n_merges=int(getattr(header.metadata.get("tokenizer.ggml.merges"), "count", 0) or 0),
         cpu_repack_bytes=_cpu_repack_bytes(header), unread_bytes=unread, prompt_params=prompt_params,
+        prompt_params_by_type=by_type,
     )  # fmt: skip
 
 

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import json
 import platform
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from backends.base import BackendError
 from runner import paths
 from runner.errors import LapbenchError
+
+if TYPE_CHECKING:
+    from runner.fit.arch import ModelArch
 
 PROMPT, GENERATE, REPEATS = 128, 32, 2
 TEXT = "The quick brown fox jumps over the lazy dog while the band plays on. "
@@ -40,6 +43,14 @@ class Calibration:
     """FLOPs per prompt token of the calibration model at the measured prompt length."""
     machine: str
     created_at: str
+    type_rates: dict[str, float] = field(default_factory=dict)
+    """Prompt FLOP/s of each ggml type's matrix kernel on this machine (runner.fit.kernels), measured on
+    demand for the types of the models being fit."""
+
+    @property
+    def overall_rate(self) -> float:
+        """Prompt FLOP/s of the calibration model as a whole."""
+        return self.pp_tps * self.prompt_flops
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,7 @@ def measure_speed(
 
 def calibrate(model: Path | None = None, n_threads: int | None = None) -> Calibration:
     """Measure this machine on `model` (the default model) and store the result."""
+    from runner.fit import kernels
     from runner.fit.memory import RuntimeConfig
     from runner.fit.resolve import local_gguf
     from runner.fit.speed import bytes_per_token, prompt_flops_per_token
@@ -118,7 +130,8 @@ def calibrate(model: Path | None = None, n_threads: int | None = None) -> Calibr
         prompt_flops=prompt_flops_per_token(arch, measured.prompt_tokens), machine=machine_key(),
         created_at=datetime.now(UTC).isoformat(timespec="microseconds"),
     )  # fmt: skip
-    _store(cal)
+    cal = kernels.base_rates(cal, arch)
+    store(cal)
     return cal
 
 
@@ -142,7 +155,7 @@ def _read() -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _store(cal: Calibration) -> None:
+def store(cal: Calibration) -> None:
     data = _read()
     data[_key()] = asdict(cal)
     path = _path()
@@ -171,3 +184,18 @@ def this_machine(refresh: bool = False) -> tuple[Calibration | None, str | None]
         return None, f"no speed calibration: {err.one_line()}"
     except BackendError as err:
         return None, f"no speed calibration: {err}"
+
+
+def with_kernels(cal: Calibration, arch: ModelArch) -> Calibration:
+    """`cal` with the kernel rates of `arch`'s weight types, measuring (and storing) those it lacks: a few
+    seconds per type, once per machine. Only a calibration of the default model, whose file is at hand."""
+    from runner.fit import kernels
+    from runner.setup.pypi_models import default_model_path
+
+    missing = kernels.missing_types(arch, cal)
+    model = default_model_path()
+    if not missing or model.stem != cal.model or not model.is_file():
+        return cal
+    cal = kernels.measure_types(cal, missing, model)
+    store(cal)
+    return cal

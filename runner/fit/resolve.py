@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from runner.errors import LapbenchError, ModelFileError
-from runner.fit.arch import ModelArch, arch_from_gguf, token_terms
+from runner.fit.arch import ModelArch, arch_from_gguf, prompt_params_by_type, token_terms
 from runner.fit.gguf_header import GGUFHeader, parse_gguf_header
 from runner.fit.hf_config import arch_from_folder
 from runner.fit.sources import ByteSource, FileSource
@@ -42,13 +42,13 @@ def headers_to_arch(headers: list[GGUFHeader], label: str) -> ModelArch:
     weights = sum(h.tensor_bytes for h in headers)
     expert = sum(t.n_bytes for h in headers for t in h.tensors if "_exps." in t.name)
     active = weights - expert + (expert * arch.n_expert_used // arch.n_expert if arch.n_expert else 0)
-    unread, prompt_params = token_terms(
-        [t for h in headers for t in h.tensors], arch.n_expert, arch.n_expert_used
-    )
+    tensors = [t for h in headers for t in h.tensors]
+    unread, prompt_params = token_terms(tensors, arch.n_expert, arch.n_expert_used)
     return replace(
         arch, weights_bytes=weights, active_weights_bytes=active, n_params=sum(h.n_params for h in headers),
         n_tensors=sum(len(h.tensors) for h in headers), source=label, unread_bytes=unread,
         prompt_params=prompt_params,
+        prompt_params_by_type=prompt_params_by_type(tensors, arch.n_expert, arch.n_expert_used),
     )  # fmt: skip
 
 

@@ -5,7 +5,9 @@ Decode is bound by memory reads: one token reads the active weights (a tied embe
 output head; an untied one not at all) plus the KV cache up to the current depth, so speed scales with
 1 / bytes read per token. Prompt processing is bound by arithmetic: one token costs 2 FLOPs per parameter
 that multiplies it (not the embedding lookup, nor the output head, evaluated for the last token only) plus
-attention over the tokens before it, so speed scales with 1 / FLOPs per token.
+attention over the tokens before it, so speed scales with 1 / FLOPs per token — at the rate of the kernel
+of each weight type where the calibration measured it (runner.fit.kernels: Q4_0 and Q4_1 matrices differ
+1.8x on one CPU), else at the calibration model's overall rate.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runner.fit.budget import DENSE_EFFICIENCY_BIG, MOE_FACTOR, Budget
+from runner.fit.kernels import kernel_seconds
 from runner.fit.memory import KV_TYPES, RuntimeConfig, kv_cells
 
 if TYPE_CHECKING:
@@ -57,6 +60,11 @@ def prompt_flops_per_token(arch: ModelArch, prompt_tokens: int) -> float:
         total = arch.n_params or 0
         share = (arch.active_weights_bytes or 0) / arch.weights_bytes if arch.weights_bytes else 1.0
         params = int(total * share - arch.n_vocab * arch.n_embd)
+    return 2.0 * max(params, 1) + attention_flops(arch, prompt_tokens)
+
+
+def attention_flops(arch: ModelArch, prompt_tokens: int) -> float:
+    """FLOPs of one prompt token's attention over the tokens before it (at the average depth, half the prompt)."""
     depth = prompt_tokens / 2
     attention = 0.0
     for layer in arch.layers:
@@ -64,7 +72,7 @@ def prompt_flops_per_token(arch: ModelArch, prompt_tokens: int) -> float:
             continue
         keys = min(depth, layer.window) if layer.kind == "swa" and layer.window else depth
         attention += 4 * arch.n_head * arch.head_dim * keys  # q.k and p.v over the cached keys
-    return 2.0 * max(params, 1) + attention
+    return attention
 
 
 def from_bandwidth(arch: ModelArch, cfg: RuntimeConfig, budget: Budget) -> Speed | None:
@@ -87,9 +95,16 @@ def from_calibration(
     """This machine's measured speeds on the calibration model, scaled by bytes (decode, at `depth`: half the
     context by default) and FLOPs (prompt, of `prompt` tokens: PROMPT_TOKENS or the context if shorter)."""
     per_token = bytes_per_token(arch, cfg, depth or max(cfg.ctx // 2, 1))
-    flops = prompt_flops_per_token(arch, prompt or min(cfg.ctx, PROMPT_TOKENS))
+    n_prompt = prompt or min(cfg.ctx, PROMPT_TOKENS)
     decode = _sig(cal.tg_tps * cal.bytes_per_token / per_token) if per_token else None
-    pp = _sig(cal.pp_tps * cal.prompt_flops / flops)
+    seconds = kernel_seconds(arch, n_prompt, cal)
+    if seconds is not None:  # each weight type at its own kernel's measured rate
+        return Speed(
+            decode,
+            _sig(1 / seconds),
+            f"calibrated on this machine with {cal.model} ({cal.backend}), per kernel",
+        )
+    pp = _sig(cal.pp_tps * cal.prompt_flops / prompt_flops_per_token(arch, n_prompt))
     return Speed(decode, pp, f"calibrated on this machine with {cal.model} ({cal.backend})")
 
 
