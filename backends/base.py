@@ -15,10 +15,14 @@ Stats have the same names and meanings on every backend:
 - generation_seconds: wall time from the first generated token until the last one is known, so that
   generation_tps = (generated_tokens - 1) / generation_seconds counts inter-token time only.
 - mask_seconds: total time spent computing grammar masks (0 when unconstrained).
+- compile_seconds: time spent compiling the call's constraint into a grammar before the call's clock
+  starts (0 when unconstrained or served from the backend's compiled-grammar cache).
 - peak_memory_bytes: the backend's own peak figure for the call (MLX: mx.get_peak_memory after a reset;
   llama.cpp: model + context + compute buffers) or None where the backend cannot tell.
 - token_times: monotonic seconds since the start of the call at which each generated token became known
   (inter-token latency distribution).
+- reasoning_tokens: of generated_tokens, those of the thinking segment before the answer (`think_tokens`),
+  its closing marker included; 0 without thinking.
 """
 
 from __future__ import annotations
@@ -115,6 +119,33 @@ class Constraint:
 
 
 @dataclass(frozen=True)
+class RepetitionControl:
+    """Penalties on repeated tokens and spans, applied to the logits of sampled steps before any grammar mask
+    (tokens forced by jump-forward are never sampled, so never penalised). The history is the call's own
+    generated tokens (forced ones included), never the prompt. Every strength at 0 turns its penalty off.
+    Semantics follow llama.cpp's samplers (see backends/repetition.py)."""
+
+    presence_penalty: float = 0.0
+    """Subtracted once from the logit of every token seen in the last `window` generated tokens."""
+    frequency_penalty: float = 0.0
+    """Subtracted per occurrence in the last `window` generated tokens."""
+    window: int = 256
+    """How many of the latest generated tokens the penalties look at (DRY too)."""
+    dry_multiplier: float = 0.0
+    """DRY: a token that would extend a repeat of n >= allowed_length tokens loses multiplier * base^(n - allowed)."""
+    dry_base: float = 1.75
+    dry_allowed_length: int = 2
+    dry_breakers: tuple[str, ...] = ("\n", ":", '"', "*")
+    """A token whose text contains one of these ends every repeat (llama.cpp's defaults)."""
+
+    @property
+    def active(self) -> bool:
+        return self.window > 0 and (
+            self.presence_penalty != 0.0 or self.frequency_penalty != 0.0 or self.dry_multiplier > 0.0
+        )
+
+
+@dataclass(frozen=True)
 class GenerationRequest:
     """Either chat `messages` (rendered with the model's own chat template) or a raw `prompt`."""
 
@@ -128,6 +159,11 @@ class GenerationRequest:
     constraint: Constraint | None = None
     ignore_eos: bool = False
     """Keep generating past end-of-generation (throughput benchmarks measure a fixed length)."""
+    repetition: RepetitionControl | None = None
+    think_tokens: int = 0
+    """With a constraint: first let the model reason freely for up to this many tokens inside its own thinking
+    segment (think tags or an analysis channel), then decode the answer under the constraint. A model without
+    a thinking format raises `UnsupportedCapability`."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +178,8 @@ class GenerationStats:
     mask_seconds: float = 0.0
     peak_memory_bytes: int | None = None
     token_times: tuple[float, ...] = ()
+    compile_seconds: float = 0.0
+    reasoning_tokens: int = 0
 
     @classmethod
     def from_token_times(
@@ -154,6 +192,8 @@ class GenerationStats:
         forced_tokens: int = 0,
         mask_seconds: float = 0.0,
         peak_memory_bytes: int | None = None,
+        compile_seconds: float = 0.0,
+        reasoning_tokens: int = 0,
     ) -> GenerationStats:
         """Stats of a decode loop that timestamped every token (TTFT and decode time follow from them)."""
         return cls(
@@ -167,6 +207,8 @@ class GenerationStats:
             mask_seconds=mask_seconds,
             peak_memory_bytes=peak_memory_bytes,
             token_times=token_times,
+            compile_seconds=compile_seconds,
+            reasoning_tokens=reasoning_tokens,
         )
 
     @property
@@ -191,6 +233,9 @@ class Generation:
     """What enforced the constraint: a grammar engine ("llguidance", "gbnf"), or on an HTTP server how it was
     asked ("server:json_schema", "server:json_object", "server:ollama", "server:tool"); None when nothing did."""
     error: str | None = None
+    reasoning: str = ""
+    """The thinking segment's text (without its markers) when `think_tokens` was asked for; `text` is the
+    answer after it, and `tokens` holds the reasoning tokens first, then the answer's."""
 
 
 TokenCallback = Callable[[int, str], None]

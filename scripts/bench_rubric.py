@@ -4,8 +4,8 @@ Per project with a gold answer: the score of the gold answer, of an empty answer
 minimal one (one table, one operation, one test: valid), the mean drop of each defect kind of
 `runner.gold.defects` on the axis it hits and on the total, and the Spearman correlation between the number
 of defects injected into random mutants and their score. Static documents are scored as if a perfect run
-had produced them (`runner.run.scoring.score_static`, the code path of `lapbench run`). Everything is scored
-twice to check determinism.
+had produced them, on the static axes (every axis but runtime, out of 100: `runner.gold.calibrate`); the
+gold's full score with its logic executed (`score_static`) is printed beside it. Everything is scored twice to check determinism.
 
     python scripts/bench_rubric.py [--json] [--mutants 200] [--seed 0] [--project todo]
 
@@ -26,10 +26,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from runner.gold import gold_projects, load_gold, validate_gold  # noqa: E402
+from runner.gold import gold_projects, load_gold  # noqa: E402
+from runner.gold.calibrate import axis_share, static_card, static_points, with_requirements  # noqa: E402
 from runner.gold.defects import DEFECTS, inject, minimal_answer, mutant  # noqa: E402
 from runner.projects import Project, builtin_projects  # noqa: E402
-from runner.rubric.total import ScoreCard  # noqa: E402
 from runner.run.scoring import Documents, score_documents, score_static  # noqa: E402
 
 GOALS = {"gold": 95.0, "empty": 2.0, "minimal": 20.0, "spearman": -0.9}
@@ -60,28 +60,29 @@ def spearman(x: list[float], y: list[float]) -> float:
     return cov / (sx * sy) if sx and sy else 0.0
 
 
-def score(project: Project, data: dict[str, Any]) -> ScoreCard:
-    gold = validate_gold(project.id, data)
-    return score_static(data, Documents(gold.analyze, gold.database, gold.interface, gold.test), project)
+def score(project: Project, data: dict[str, Any]) -> float:
+    """The static score out of 100 (see `runner.gold.calibrate`)."""
+    return static_points(static_card(project, data))
 
 
 def bench_project(
     project: Project, mutants: int, seed: int, max_defects: int, defect_seeds: int
 ) -> dict[str, Any]:
     gold = load_gold(project.id)
-    data = {**gold.data, "requirements": {"entities": project.entities, "capabilities": project.capabilities}}
-    gold_card = score(project, data)
-    empty = score_documents(Documents(), project, [], {}).score
-    minimal = score(project, minimal_answer(project.id, data)).score
+    data = with_requirements(project)
+    gold_card = static_card(project, data)
+    gold_score = static_points(gold_card)
+    empty = static_points(score_documents(Documents(), project, [], {}))
+    minimal = score(project, minimal_answer(project.id, data))
     drops: dict[str, dict[str, float] | None] = {}
     for kind, defect in DEFECTS.items():
         axis_drops, total_drops = [], []
         for s in range(defect_seeds):
             mutated = inject(project.id, data, kind, random.Random(f"{seed}/{project.id}/{kind}/{s}"))
             if mutated is not None:
-                card = score(project, mutated)
-                axis_drops.append(gold_card.axes[defect.axis] - card.axes[defect.axis])
-                total_drops.append(gold_card.score - card.score)
+                card = static_card(project, mutated)
+                axis_drops.append(axis_share(gold_card, defect.axis) - axis_share(card, defect.axis))
+                total_drops.append(gold_score - static_points(card))
         drops[kind] = (
             {"axis": sum(axis_drops) / len(axis_drops), "total": sum(total_drops) / len(total_drops)}
             if axis_drops
@@ -92,15 +93,18 @@ def bench_project(
         rng = random.Random(f"{seed}/{project.id}/mutant/{m}")
         mutated, applied = mutant(project.id, data, rng.randint(0, max_defects), rng)
         counts.append(float(len(applied)))
-        scores.append(score(project, mutated).score)
+        scores.append(score(project, mutated))
+    full = score_static(
+        gold.data, Documents(gold.analyze, gold.database, gold.interface, gold.test, gold.realize), project
+    )
     return {
-        "gold": round(gold_card.score, 3),
+        "gold": round(gold_score, 3),
+        "gold_full": round(full.score, 3),
         "empty": round(empty, 3),
         "minimal": round(minimal, 3),
         "spearman": round(spearman(counts, scores), 4) if mutants > 1 else None,
         "defects": drops,
-        "_scores": [gold_card.score, empty, minimal, *scores],
-        "_gold_card": gold_card,
+        "_scores": [gold_score, empty, minimal, *scores],
     }
 
 
@@ -169,31 +173,35 @@ def main() -> int:
     out = {
         "projects": {
             pid: {
-                "gold": r["gold"], "empty": r["empty"], "minimal": r["minimal"], "spearman": r["spearman"],
+                "gold": r["gold"], "gold_full": r["gold_full"], "empty": r["empty"], "minimal": r["minimal"], "spearman": r["spearman"],
                 "defects": {k: (round(d["axis"], 3) if d else None) for k, d in r["defects"].items()},
             }
             for pid, r in results.items()
         },
         "deterministic": deterministic,
     }  # fmt: skip
+    # with --json the tables go to stderr: one (long) run gives both
+    report = sys.stderr if args.json else sys.stdout
     if args.json:
         print(json.dumps(out, indent=2))
-        return 0
-    print(_tables(results, args))
+    print(_tables(results, args), file=report)
     for goal, met, detail in goals(results, deterministic):
-        print(f"{'MET ' if met else 'MISS'}  {goal}: {detail}")
-    print(f"({time.perf_counter() - started:.0f} s)")
+        print(f"{'MET ' if met else 'MISS'}  {goal}: {detail}", file=report)
+    print(f"({time.perf_counter() - started:.0f} s)", file=report)
     return 0
 
 
 def _tables(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
     ids = list(results)
     lines = [
-        f"{'project':<22}{'gold':>8}{'empty':>8}{'minimal':>9}{'spearman':>10}   ({args.mutants} mutants, 0..{args.max_defects} defects)"
+        f"{'project':<22}{'gold':>8}{'empty':>8}{'minimal':>9}{'spearman':>10}{'gold+runtime':>14}"
+        f"   (static axes /100; {args.mutants} mutants, 0..{args.max_defects} defects)"
     ]
     for pid, r in results.items():
         rho = f"{r['spearman']:.3f}" if r["spearman"] is not None else "—"
-        lines.append(f"{pid:<22}{r['gold']:>8.2f}{r['empty']:>8.2f}{r['minimal']:>9.2f}{rho:>10}")
+        lines.append(
+            f"{pid:<22}{r['gold']:>8.2f}{r['empty']:>8.2f}{r['minimal']:>9.2f}{rho:>10}{r['gold_full']:>14.2f}"
+        )
     lines.append("")
     lines.append("mean drop of each defect kind: on its axis / on the total (— = cannot apply)")
     short = [pid[:10] for pid in ids]

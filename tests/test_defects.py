@@ -10,26 +10,22 @@ from typing import Any
 import pytest
 
 from runner.gold import load_gold, validate_gold
+from runner.gold.calibrate import static_card, static_points, with_requirements
 from runner.gold.defects import DEFECTS, inject, minimal_answer, mutant
 from runner.projects import builtin_projects
 from runner.render.openapi import render_openapi, validate_openapi
 from runner.rubric.total import ScoreCard
 from runner.rubric.types import AXIS_POINTS
-from runner.run.scoring import Documents, score_static
 
 PROJECTS = ("todo", "shopping")
 
 
 def _data(project_id: str) -> dict[str, Any]:
-    project = builtin_projects()[project_id]
-    requirements = {"entities": project.entities, "capabilities": project.capabilities}
-    return {**load_gold(project_id).data, "requirements": requirements}
+    return with_requirements(builtin_projects()[project_id])
 
 
 def _score(project_id: str, data: dict[str, Any]) -> ScoreCard:
-    gold = validate_gold(project_id, data)
-    documents = Documents(gold.analyze, gold.database, gold.interface, gold.test)
-    return score_static(data, documents, builtin_projects()[project_id])
+    return static_card(builtin_projects()[project_id], data)
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +98,15 @@ def test_valid_interfaces_render_valid_openapi() -> None:
             interfaces.append(validate_gold("todo", mutated).interface)
     for interface in interfaces:
         assert validate_openapi(render_openapi(interface)) == []
+
+
+@pytest.mark.parametrize("kind", ["test_off_target", "column_missing", "response_loses_fields"])
+def test_a_defect_never_repairs_another(kind: str) -> None:
+    """On top of other defects, these kinds once undid one (renaming a function into the place of a
+    missing one, dropping the mistyped column or the field without a column): they must only add."""
+    for seed in range(6):
+        rng = random.Random(seed)
+        damaged = mutant("todo", _data("todo"), rng.randint(3, 12), rng)[0]
+        more = inject("todo", damaged, kind, rng)
+        if more is not None:
+            assert static_points(_score("todo", more)) <= static_points(_score("todo", damaged)) + 1e-9

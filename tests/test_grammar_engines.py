@@ -104,7 +104,8 @@ def test_every_tool_schema_compiles(vocab: Vocab, engine: str, name: str) -> Non
 
 def test_a_run_compiles_exactly_the_schemas_tested_here(tmp_path: Path, vocab: Vocab) -> None:
     fake = FakeBackend([answer] * 100, constraint_mode="enforce")
-    config = RunConfig(model="fake", model_label="fake", backend="fake", suite="smoke")
+    # the plain schemas (`--grammar schema`); tests/test_narrow.py covers the narrowed ones
+    config = RunConfig(model="fake", model_label="fake", backend="fake", suite="smoke", grammar="schema")
     run_id = start_run(config, suite_projects("smoke"), tmp_path / "results.sqlite")
     execute_run(run_id, tmp_path / "results.sqlite", create_backend=lambda _name: fake)
     names = {make_tool(name).name: name for name in RUN_TOOLS}

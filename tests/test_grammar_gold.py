@@ -36,6 +36,7 @@ def _parts(project: str) -> dict[str, list[Any]]:
         ENDPOINT_PLAN: [answer(gold, ENDPOINT_PLAN, "")],
         "interface.operation": operations,
         "test.function": list(data["test"]["functions"]),
+        "realize.operation": list(data.get("realize", {}).get("operations", [])),
     }
 
 
@@ -63,6 +64,8 @@ DEPTH_GAP = pytest.mark.xfail(
 )
 def test_every_gold_part_is_admitted_by_the_engine_schema(project: str, tool: str) -> None:
     values = _parts(project)[tool]
+    if tool == "realize.operation" and not values:
+        pytest.skip(f"{project} has no gold realize yet")
     assert values, (project, tool)
     for value in values:
         error = jsonschema.exceptions.best_match(_validator(tool).iter_errors(value))

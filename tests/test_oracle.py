@@ -31,7 +31,7 @@ def test_a_perfect_oracle_passes_every_phase_on_the_first_try(tmp_path: Path) ->
     record = _oracle_run(tmp_path, ["todo", "discussion_board"])
     for result in record.results:  # type: ignore[attr-defined]
         assert {name: p.status for name, p in result.phases.items()} == dict.fromkeys(
-            ("analyze", "database", "interface", "test"), "ok"
+            ("analyze", "database", "interface", "test", "realize"), "ok"
         )
         assert sum(p.retries for p in result.phases.values()) == 0
         assert all(p.parts == p.parts_valid for p in result.phases.values())
@@ -44,7 +44,7 @@ def test_the_pipeline_assembles_exactly_the_gold_documents(tmp_path: Path) -> No
     gold = load_gold("todo")
     with ResultsStore(tmp_path / "results.sqlite") as store:
         rows = {r["phase"]: r["document_json"] for r in store.phase_rows(record.run_id)}  # type: ignore[attr-defined]
-    for phase in ("analyze", "database", "interface", "test"):
+    for phase in ("analyze", "database", "interface", "test", "realize"):
         expected = getattr(gold, phase)
         assert type(expected).model_validate_json(rows[phase]) == expected, phase
 

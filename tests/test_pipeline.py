@@ -17,7 +17,7 @@ from runner.run.run import RunInterrupted, execute_run, start_run
 from runner.run.store import ResultsStore
 from tests.support.designer import analyze, answer
 
-PHASES = ["analyze", "database", "interface", "test"]
+PHASES = ["analyze", "database", "interface", "test", "realize"]
 
 
 def tool_of(request: GenerationRequest) -> str:
@@ -48,9 +48,13 @@ def test_good_designer_passes_every_phase_first_try(tmp_path: Path) -> None:
     assert [p for p in record.phases] == PHASES
     assert all(p.status == "ok" and p.retries == 0 for p in record.phases.values())
     assert record.first_try_successes == record.calls == len(fake.requests)
-    assert record.score > 75  # rubric v2: the designer's tests check no error case (negative_checks 0)
-    assert set(record.axes) == {"analysis", "database", "interface", "test", "efficiency"}
-    assert record.rubric_version == "2"
+    # the designer's tests check no error case (negative_checks 0), and never sign in: every call they make
+    # is answered 401 by the realized backend, so no test function passes (runtime axis 0)
+    assert record.score > 60 and record.axes["runtime"] == 0.0
+    (result,) = record.results
+    assert result.runtime is not None and result.runtime.own_tests > 0 and result.runtime.own_passed == 0
+    assert set(record.axes) == {"analysis", "database", "interface", "test", "efficiency", "runtime"}
+    assert record.rubric_version == "3"
     # grammar mode: every request carried the tool's schema as a constraint
     assert all(r.constraint is not None and r.constraint.engine == "llguidance" for r in fake.requests)
     with ResultsStore(path) as store:

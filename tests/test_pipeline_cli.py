@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from backends.fake import FakeBackend
 from runner.cli import app
 from runner.projects import suite_projects
+from runner.rubric.types import AXIS_POINTS
 from runner.run.config import RunConfig
 from runner.run.run import execute_run, start_run
 from tests.support.designer import TABLES, analyze, answer, table
@@ -87,13 +88,18 @@ def test_score_detects_the_phase_and_scores_its_axis(tmp_path: Path) -> None:
     done = runner.invoke(app, ["score", str(db_file), "--project", "todo", "--json"])
     assert done.exit_code == 0, done.output
     result = json.loads(done.stdout)
-    assert result["phase"] == "database" and result["valid"] and result["max_points"] == 25
+    assert (
+        result["phase"] == "database" and result["valid"] and result["max_points"] == AXIS_POINTS["database"]
+    )
     api_file = write(tmp_path, "api.json", interface_doc().model_dump(by_alias=True, mode="json"))
     tests_file = write(tmp_path, "tests.json", good_tests())
     done = runner.invoke(app, ["score", str(tests_file), "--interface", str(api_file), "--json"])
     assert done.exit_code == 0, done.output
     scored = json.loads(done.stdout)  # the support tests check no error case: rubric v2 takes points for that
-    assert scored["max_points"] == 25.0 and 0 < scored["points"] < 25.0
+    assert (
+        scored["max_points"] == pytest.approx(AXIS_POINTS["test"])
+        and 0 < scored["points"] < AXIS_POINTS["test"]
+    )
     analysis = runner.invoke(app, ["score", str(write(tmp_path, "a.json", analyze())), "--project", "todo"])
     assert analysis.exit_code == 0 and "entity_coverage" in analysis.stdout
     broken = dict(database)

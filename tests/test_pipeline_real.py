@@ -34,6 +34,8 @@ def test_smoke_suite_on_the_default_model(smollm2_gguf: Path, tmp_path: Path) ->
     run_id = start_run(config, suite_projects("smoke"), path)
     record = execute_run(run_id, path)
     assert record.status == "finished" and list(record.phases) == list(PHASE_NAMES)
+    assert "realize" in record.phases and "runtime" in record.axes  # whatever a 135M model scores there
+    assert all(r.runtime is not None for r in record.results)
     assert 0.0 <= record.score <= 100.0
     assert abs(sum(record.axes.values()) - record.score) < 0.01
     with ResultsStore(path) as store:

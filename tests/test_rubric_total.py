@@ -36,8 +36,10 @@ def _tests(data: dict[str, Any]) -> dict[str, float]:
 def test_gold_tests_score_full_marks_and_are_deterministic() -> None:
     first = score_tests(GOLD.test, GOLD.interface, TODO.capabilities)
     assert first == score_tests(GOLD.test, GOLD.interface, TODO.capabilities)
-    assert sum(d.max_points for d in first) == AXIS_POINTS["test"]
-    assert sum(d.points for d in first) == pytest.approx(25.0), [d.detail for d in first if d.fraction < 1]
+    assert sum(d.max_points for d in first) == pytest.approx(AXIS_POINTS["test"])
+    assert sum(d.points for d in first) == pytest.approx(AXIS_POINTS["test"]), [
+        d.detail for d in first if d.fraction < 1
+    ]
 
 
 def _mutate(kind: str) -> dict[str, Any]:
@@ -91,7 +93,7 @@ def test_efficiency_rewards_first_try_success() -> None:
     retried = score_efficiency([stats(True, 1)] * 3 + [stats(True, 3, 300, 100)], 4)
     failing = score_efficiency([stats(True, 1)] * 3 + [stats(False, 4, 400, 100)], 4)
     totals = [sum(d.points for d in dims) for dims in (good, retried, failing)]
-    assert totals[0] == pytest.approx(15.0) and totals[0] > totals[1] > totals[2]
+    assert totals[0] == pytest.approx(AXIS_POINTS["efficiency"]) and totals[0] > totals[1] > totals[2]
     assert sum(d.points for d in score_efficiency([], 4)) == 0.0
 
 
@@ -111,7 +113,7 @@ def test_gold_analysis_covers_the_project_and_a_thin_one_does_not() -> None:
 def test_total_adds_axes_and_rejects_inconsistent_dimensions() -> None:
     dims = [Dimension(axis, axis, points, 0.5, "") for axis, points in AXIS_POINTS.items()]
     card = total_score(dims)
-    assert card.score == pytest.approx(50.0) and card.rubric_version == "2"
+    assert card.score == pytest.approx(50.0) and card.rubric_version == "3"
     assert card.axes == {axis: points / 2 for axis, points in AXIS_POINTS.items()}
     assert total_score(dims[:1]).axes["test"] == 0.0  # a missing axis counts 0
     with pytest.raises(ValueError, match="offer"):
@@ -126,7 +128,8 @@ def test_every_rubric_version_adds_to_100() -> None:
     for version, axes in AXIS_POINTS_BY_VERSION.items():
         assert sum(axes.values()) == 100.0, version
     assert set(axis_points("1")) == {"database", "interface", "test", "efficiency"}
-    assert axis_points("2") == AXIS_POINTS and "analysis" in AXIS_POINTS
+    assert "analysis" in axis_points("2") and "runtime" not in axis_points("2")  # v2 records still read
+    assert axis_points("3") == AXIS_POINTS and "runtime" in AXIS_POINTS
 
 
 def test_confidence_interval_uses_the_t_distribution() -> None:

@@ -77,7 +77,7 @@ def test_pattern_errors_are_explained_in_words() -> None:
     data = load("database.valid.json")
     data["files"][0]["tables"][0]["columns"][0]["name"] = "emailAddress"
     report = validate_document("database", data)
-    assert report.errors[0].expected == "snake_case, e.g. order_items"
+    assert report.errors[0].expected == "snake_case (lowercase words joined by underscores)"
     assert report.errors[0].value == "emailAddress"
 
 

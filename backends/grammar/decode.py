@@ -2,7 +2,8 @@
 
 The loop is independent of any model library: the llama.cpp and MLX backends both run it, and tests
 script the logits (`LogitsSource`). Per step:
-1. take the logits row of the last evaluated position (a numpy view, never a Python list);
+1. take the logits row of the last evaluated position (a numpy view, never a Python list) and apply the
+   repetition penalties, if any, before any mask (`backends.repetition`);
 2. pick a token: greedy takes the argmax and asks the matcher whether it is allowed; only when it is not
    is the full mask computed and applied (with temperature the same holds: sampling from p and accepting
    an allowed token, else resampling from the masked p, draws exactly from the masked distribution);
@@ -26,8 +27,9 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from backends.base import FinishReason
+from backends.base import FinishReason, RepetitionControl
 from backends.grammar import TokenMatcher
+from backends.repetition import RepetitionPenalizer
 
 
 class LogitsSource(Protocol):
@@ -53,6 +55,8 @@ class Sampling:
     stop: tuple[str, ...] = ()
     ignore_eos: bool = False
     jump_forward: bool = True
+    repetition: RepetitionControl | None = None
+    """Penalties applied to each sampled step's row before the grammar mask (backends.repetition)."""
 
 
 @dataclass
@@ -126,6 +130,8 @@ def run_decode(
     t0 = time.perf_counter() if started is None else started
     result = DecodeResult()
     picker = _Picker(sampling, eog_tokens)
+    rep = sampling.repetition
+    penalizer = RepetitionPenalizer(rep, source.token_bytes) if rep is not None and rep.active else None
     eog = set(eog_tokens)
     utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
     pieces: list[str] = []
@@ -175,6 +181,8 @@ def run_decode(
         if pending and not source.evaluate(pending):
             return _finish(result, "length", pieces, utf8)
         row = source.logits()
+        if penalizer is not None:
+            penalizer.apply(row, result.tokens)
         picker.matcher_seconds = 0.0
         token = picker.pick(row, matcher)
         if token is None and matcher is not None and sampling.ignore_eos and matcher.is_accepting():

@@ -27,12 +27,13 @@ from backends.base import (
 from backends.chat_template import ChatTemplate
 from backends.gguf import check_gguf_file
 from backends.grammar import ENGINE_NAMES
-from backends.grammar.decode import DecodeResult, Sampling, run_decode
+from backends.grammar.decode import DecodeResult, Sampling
 from backends.llama_cpp.grammars import Grammars
 from backends.llama_cpp.load_log import LoadLog
 from backends.llama_cpp.prefix_cache import SavedStates
 from backends.llama_cpp.sequence import KvSequence, SequenceSource
 from backends.prefix_cache import max_bytes_option
+from backends.thinking import ThinkFormat, decode_with_thinking, open_segment, requested_format
 
 
 class LlamaCppBackend:
@@ -107,12 +108,14 @@ class LlamaCppBackend:
         data: bytes = self._require().detokenize(list(tokens), special=True)
         return data.decode("utf-8", errors="replace")
 
-    def render_prompt(self, request: GenerationRequest) -> list[int]:
-        """The prompt's tokens: the raw prompt, or the messages through the model's chat template."""
+    def render_prompt(self, request: GenerationRequest, think: ThinkFormat | None = None) -> list[int]:
+        """The prompt's tokens: the raw prompt, or the messages through the model's chat template (with
+        the thinking segment opened when `think` is given)."""
         if request.prompt is not None:
             return self.tokenize(request.prompt, add_special=True)
         assert self.template is not None
         text = self.template.render(request.messages)
+        text = open_segment(text, think) if think is not None else text
         add_bos = bool(self._add_bos) and not (self._bos_text and text.startswith(self._bos_text))
         return self.tokenize(text, add_special=add_bos)
 
@@ -122,8 +125,11 @@ class LlamaCppBackend:
         llm = self._require()
         assert self._sequence is not None and self._grammars is not None
         constraint = request.constraint
+        think = requested_format(request, self.template.source if self.template else "", str(self._path))
+        compiling = time.perf_counter()
         matcher = self._grammars.matcher(constraint) if constraint is not None else None
-        prompt = self.render_prompt(request)
+        compile_seconds = time.perf_counter() - compiling
+        prompt = self.render_prompt(request, think)
         started = time.perf_counter()
         llama_cpp.llama_perf_context_reset(llm.ctx)
         sequence = self._sequence
@@ -148,13 +154,17 @@ class LlamaCppBackend:
             stop=request.stop,
             ignore_eos=request.ignore_eos,
             jump_forward=constraint.jump_forward if constraint is not None else False,
+            repetition=request.repetition,
         )
         try:
-            result = run_decode(
+            result, thought = decode_with_thinking(
                 SequenceSource(sequence, self._pieces, self._vocab),
+                think,
+                request.think_tokens,
                 sampling=sampling,
                 eog_tokens=self._eog,
                 matcher=matcher,
+                tokenize=self.tokenize,
                 started=started,
                 on_token=on_token,
             )
@@ -177,6 +187,8 @@ class LlamaCppBackend:
             forced_tokens=result.forced_tokens,
             mask_seconds=sum(result.grammar_seconds),
             peak_memory_bytes=self._peak_bytes(),
+            compile_seconds=compile_seconds,
+            reasoning_tokens=len(thought.tokens) if thought is not None else 0,
         )
         return Generation(
             text=result.text,
@@ -186,6 +198,7 @@ class LlamaCppBackend:
             stats=stats,
             engine=constraint.engine if constraint is not None else None,
             error=result.error,
+            reasoning=thought.text if thought is not None else "",
         )
 
     def _error(self, request: GenerationRequest, prompt: list[int], message: str) -> Generation:

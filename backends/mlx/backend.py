@@ -38,6 +38,7 @@ from backends.mlx.decode import decode_constrained, decode_free
 from backends.mlx.prompt_cache import PromptCache
 from backends.prefix_cache import max_bytes_option
 from backends.registry import INSTALL_HINTS
+from backends.thinking import ThinkFormat, open_segment, requested_format
 
 
 class MlxBackend:
@@ -96,11 +97,13 @@ class MlxBackend:
         self._require_model()
         return str(self._tokenizer.decode(list(tokens)))
 
-    def render(self, request: GenerationRequest) -> list[int]:
-        """The prompt tokens of a request (chat template for messages, the raw prompt otherwise)."""
+    def render(self, request: GenerationRequest, think: ThinkFormat | None = None) -> list[int]:
+        """The prompt tokens of a request (chat template for messages, the raw prompt otherwise), with the
+        thinking segment opened when `think` is given."""
         if request.prompt is not None:
             return self.tokenize(request.prompt, add_special=True)
-        return self.tokenize(self._template.render(request.messages), add_special=False)
+        text = self._template.render(request.messages)
+        return self.tokenize(open_segment(text, think) if think is not None else text, add_special=False)
 
     def generate(self, request: GenerationRequest, on_token: TokenCallback | None = None) -> Generation:
         import mlx.core as mx
@@ -112,7 +115,8 @@ class MlxBackend:
             raise UnsupportedCapability(f"MLX backend: grammar engine {constraint.engine!r} is not available")
         # compile before anything else: a ConstraintCompileError must not leave a half-done call behind
         grammar = self._grammar(constraint) if constraint is not None else None
-        prompt = self.render(request)
+        think = requested_format(request, self._template.source, str(self.path))
+        prompt = self.render(request, think)
         room = self.config.n_ctx - len(prompt)
         if not prompt or room <= 0:
             return _error_generation(
@@ -141,6 +145,8 @@ class MlxBackend:
                 on_token,
                 self.config.n_ctx,
                 self.eos_token_ids,
+                think,
+                self.tokenize,
             )
         self._cache.remember(prompt + run.fed)
         stats = GenerationStats.from_token_times(
@@ -151,6 +157,7 @@ class MlxBackend:
             forced_tokens=run.forced_tokens,
             mask_seconds=run.mask_seconds,
             peak_memory_bytes=int(mx.get_peak_memory()),
+            reasoning_tokens=run.reasoning_tokens,
         )
         text = run.text if run.text is not None else self.detokenize(run.tokens)
         return Generation(
@@ -161,6 +168,7 @@ class MlxBackend:
             stats=stats,
             engine=constraint.engine if constraint is not None else None,
             error=run.error,
+            reasoning=run.reasoning,
         )
 
     def _grammar(self, constraint: Constraint) -> Any:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backends.base import FinishReason, GenerationRequest, TokenCallback
+from backends.thinking import ThinkFormat
 
 
 @dataclass
@@ -30,6 +31,8 @@ class DecodeRun:
     forced_tokens: int = 0
     mask_seconds: float = 0.0
     error: str | None = None
+    reasoning_tokens: int = 0
+    reasoning: str = ""
 
 
 def decode_free(
@@ -54,6 +57,8 @@ def decode_free(
         ban = mx.zeros((logits.shape[-1],), dtype=logits.dtype)
         ban[mx.array(sorted(eos))] = -float("inf")
         processors.append(lambda _tokens, row: row + ban)
+    if request.repetition is not None and request.repetition.active:
+        processors.append(_repetition_processor(request, tokenizer))
     detokenizer = tokenizer.detokenizer if on_token is not None or request.stop else None
     if detokenizer is not None:
         detokenizer.reset()
@@ -105,6 +110,27 @@ def decode_free(
     return run
 
 
+def _repetition_processor(request: GenerationRequest, tokenizer: Any) -> Any:
+    """mlx-lm logits processor applying `backends.repetition` (the history is the generated tokens; a numpy
+    round trip per step, the price of one penalty implementation for every backend)."""
+    import mlx.core as mx
+    import numpy as np
+
+    from backends.repetition import RepetitionPenalizer
+
+    assert request.repetition is not None
+    penalizer = RepetitionPenalizer(request.repetition, lambda t: str(tokenizer.decode([t])).encode())
+
+    def penalize(tokens: Any, row: Any) -> Any:
+        if tokens is None or tokens.size == 0:
+            return row
+        values = np.array(row[0].astype(mx.float32), copy=True)
+        penalizer.apply(values, tokens.tolist())
+        return mx.array(values)[None].astype(row.dtype)
+
+    return penalize
+
+
 class MlxLogits:
     """`backends.grammar.decode.LogitsSource` over an mlx-lm model and its KV cache."""
 
@@ -143,9 +169,13 @@ def decode_constrained(
     on_token: TokenCallback | None,
     n_ctx: int,
     eos_tokens: Sequence[int],
+    think: ThinkFormat | None = None,
+    tokenize: Any = None,
 ) -> DecodeRun:
-    """The shared grammar decode loop (llguidance matcher, jump-forward) on numpy logits rows."""
-    from backends.grammar.decode import Sampling, run_decode
+    """The shared grammar decode loop (llguidance matcher, jump-forward) on numpy logits rows, after a
+    thinking segment when `think` is given (`backends.thinking`; `tokenize` spells its forced markers)."""
+    from backends.grammar.decode import Sampling
+    from backends.thinking import decode_with_thinking
 
     assert request.constraint is not None
     source = MlxLogits(model, cache, logits, grammar, n_ctx)
@@ -157,12 +187,16 @@ def decode_constrained(
         stop=request.stop,
         ignore_eos=request.ignore_eos,
         jump_forward=request.constraint.jump_forward,
+        repetition=request.repetition,
     )
-    result = run_decode(
+    result, thought = decode_with_thinking(
         source,
+        think,
+        request.think_tokens,
         sampling=sampling,
         eog_tokens=eos_tokens,
         matcher=grammar.matcher(),
+        tokenize=tokenize,
         started=started,
         on_token=on_token,
     )
@@ -175,4 +209,6 @@ def decode_constrained(
         forced_tokens=result.forced_tokens,
         mask_seconds=sum(result.grammar_seconds),
         error=result.error,
+        reasoning_tokens=len(thought.tokens) if thought is not None else 0,
+        reasoning=thought.text if thought is not None else "",
     )

@@ -55,6 +55,7 @@ from backends.openai.enforce import (
     obeys,
     server_kind,
 )
+from backends.openai.sampling import check_thinking, repetition_fields
 from backends.openai.transport import Transport
 from backends.openai.wire import (
     FINISH,
@@ -193,13 +194,18 @@ class OpenAIHttpBackend:
         """One request as `mode` sends a constraint: (text, finish reason, stats, token ids). A probe is
         neither retried nor streamed: a refusal is an answer."""
         retry = not probe
+        check_thinking(request, self.base_url)
+        extra = repetition_fields(request.repetition, self.server.kind, self.base_url)
         started = time.perf_counter()
         if request.constraint is not None and mode == "ollama":
             url = self._root() + ollama.CHAT_PATH
-            answer = self._http().json("POST", url, ollama.chat_body(request, self.model), retry=retry)
+            body = ollama.chat_body(request, self.model)
+            body["options"].update(extra)  # Ollama takes sampling settings under `options`
+            answer = self._http().json("POST", url, body, retry=retry)
             text, reason, stats = ollama.chat_answer(answer, url, time.perf_counter() - started)
             return text, reason, stats, self._replay(text, on_token)
         endpoint, body = request_body(request, self.model, mode)
+        body.update(extra)
         url = self.base_url + endpoint
         recover = request.constraint is not None and mode == "tool"
         if self.stream and not probe:

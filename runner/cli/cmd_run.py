@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import typer
 
@@ -61,6 +61,15 @@ def _refuse_options_with_resume(ctx: typer.Context) -> None:
         )
 
 
+def _track(name: str) -> Literal["full", "realize", "test"]:
+    from runner.run.tracks import TRACKS
+
+    for track in TRACKS:
+        if name == track:
+            return track
+    raise ConfigError(f"--track must be one of {', '.join(TRACKS)}, not {name!r}")
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def run(
@@ -78,6 +87,13 @@ def register(app: typer.Typer) -> None:
             "it) (default: from MODEL).",
         ),
         suite: str = typer.Option("smoke", "--suite", help="smoke, standard, full, or one project id."),
+        track: str = typer.Option(
+            "full",
+            "--track",
+            help="full: every phase, own tests against own logic; realize: only the logic, for the gold "
+            "database and interface, judged by the gold tests; test: only the tests, run against the gold "
+            "logic and its mutants (mutation score). realize and test need reference projects.",
+        ),
         project_file: list[Path] = typer.Option(
             None, "--project-file", help="Run this project file instead of a suite (repeatable)."
         ),
@@ -85,6 +101,13 @@ def register(app: typer.Typer) -> None:
             "grammar", "--mode", help="grammar (constrained decoding) or free (parse leniently)."
         ),
         engine: str = typer.Option("llguidance", "--engine", help="Grammar engine: llguidance or gbnf."),
+        grammar: str = typer.Option(
+            "narrowed",
+            "--grammar",
+            help="Grammar mode: narrowed (each call's schema narrowed by what the run already knows: table, "
+            "operation and actor names as enums, so dangling references cannot be decoded) or schema (the "
+            "plain tool schema, to measure what narrowing buys).",
+        ),
         repeats: int = typer.Option(
             1, "--repeats", min=1, help="Runs with different seeds; scores get a 95% CI."
         ),
@@ -124,10 +147,39 @@ def register(app: typer.Typer) -> None:
         price_out: float = typer.Option(
             None, "--price-out", min=0.0, help="Dollars per million generated tokens."
         ),
+        repeat_penalty: float = typer.Option(
+            0.0,
+            "--repeat-penalty",
+            min=0.0,
+            help="Presence penalty: subtracted from the logit of every token generated in the last "
+            "--repeat-window tokens (0 = off). HTTP: sent as presence_penalty.",
+        ),
+        repeat_window: int = typer.Option(
+            256, "--repeat-window", min=1, help="Generated tokens the repetition penalties look back on."
+        ),
+        dry: float = typer.Option(
+            None,
+            "--dry",
+            min=0.0,
+            help="DRY multiplier: a token that would extend a repeated span of n >= --dry-allowed-length "
+            "tokens loses dry * dry_base^(n - allowed) (0 = off; default 0.8 on llama-cpp and mlx, 0 on "
+            "HTTP servers, where only llama-server has DRY).",
+        ),
+        dry_base: float = typer.Option(1.75, "--dry-base", min=1.0, help="DRY growth per repeated token."),
+        dry_allowed_length: int = typer.Option(
+            2, "--dry-allowed-length", min=1, help="Repeated spans this long go unpenalised."
+        ),
+        think: int = typer.Option(
+            0,
+            "--think",
+            min=0,
+            help="Grammar mode: let a reasoning model think for up to N tokens in its own format (think "
+            "tags or analysis channel) before each constrained call; refused for models without one.",
+        ),
     ) -> None:
-        """Run the function-calling benchmark: analyze → database → interface → test, scored out of 100.
-        With no MODEL: the bundled default model on the smoke suite, fully offline. Ctrl-C stops cleanly;
-        continue with --resume RUN_ID."""
+        """Run the function-calling benchmark: analyze → database → interface → test → realize, then the
+        built backend is executed; scored out of 100. With no MODEL: the bundled default model on the smoke
+        suite, fully offline. Ctrl-C stops cleanly; continue with --resume RUN_ID."""
         from rich.console import Console
 
         from runner.projects import Project, resolve_projects
@@ -143,15 +195,19 @@ def register(app: typer.Typer) -> None:
         else:
             if mode not in ("grammar", "free"):
                 raise ConfigError(f"--mode must be grammar or free, not {mode!r}")
+            if grammar not in ("narrowed", "schema"):
+                raise ConfigError(f"--grammar must be narrowed or schema, not {grammar!r}")
             projects = resolve_projects(suite, project_file or [])
             options = oracle_options(model, backend, _backend_options(backend_options))
             model_path, label, backend = model_for_run(model, backend)
             config = RunConfig(
                 model=model_path, model_label=label, backend=backend,
-                suite="custom" if project_file else suite, mode=mode,
+                suite="custom" if project_file else suite, track=_track(track), mode=mode, grammar=grammar,
                 engine=engine, repeats=repeats, retries=retries, seed=seed, temperature=temperature,
                 n_ctx=ctx, n_threads=threads, max_tokens=max_tokens, force=force, backend_options=options,
                 parallel=parallel, price_in=price_in, price_out=price_out,
+                repeat_penalty=repeat_penalty, repeat_window=repeat_window, dry_base=dry_base,
+                dry_allowed_length=dry_allowed_length, think=think, **({} if dry is None else {"dry": dry}),
             )  # fmt: skip
         with RunProgress() as progress:
             record = benchmark(config, projects, path, resume=resume, hooks=progress.hooks())

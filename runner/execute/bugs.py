@@ -10,7 +10,8 @@ overwrites a field the caller did not send, or sets a counter instead of adding 
 change not stored), `drop_value` (an optional value not stored), `drop_delete` (a dependent row
 left behind or a row not deleted), `flip_order` (the wrong sort direction) and `any_actor` (an
 operation open to every actor that can sign in: a missing role check). Mutants that do not validate,
-or that are equivalent by construction, are not produced."""
+or that are equivalent by construction (an operation whose ownership check already refuses every other
+actor; a dropped value that was a literal null), are not produced."""
 
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ def _sites(
 ) -> Iterator[tuple[str, tuple[Any, ...], Edit]]:
     """(operator, path inside the operation, edit of the operation) for every place a bug fits;
     `signed_in` are the actors the document issues tokens for."""
-    if op.get("actors") and not signed_in <= set(op["actors"]):
+    if op.get("actors") and not signed_in <= set(op["actors"]) and not _owner_check(op):
         yield "any_actor", ("actors",), _put((), "actors", sorted(signed_in | set(op["actors"])))
     for s, step in enumerate(op["steps"]):
         at = ("steps", s)
@@ -123,8 +124,24 @@ def _sites(
             if len(step["set"]) > 1:
                 yield "drop_set", (*at, "set", v), _pop(*at, "set", v)
         for v, value in enumerate(step.get("values", [])):
-            if _nullable(database, step["table"], value["column"]):
+            # storing a literal null and storing nothing are the same row
+            if _nullable(database, step["table"], value["column"]) and value["value"] != _lit(None):
                 yield "drop_value", (*at, "values", v), _pop(*at, "values", v)
+
+
+def _owner_check(op: dict[str, Any]) -> bool:
+    """The operation always checks `eq(..., actor.id)` with 403: another actor's id (a row of another
+    table) never passes it, so opening the operation to every actor answers the same 403."""
+    actor_id = {"kind": "ref", "name": "actor", "path": ["id"]}
+    return any(
+        st["kind"] == "check"
+        and st["status"] == 403
+        and "when" not in st
+        and "each" not in st
+        and st["condition"].get("function") == "eq"
+        and actor_id in st["condition"]["arguments"]
+        for st in op["steps"]
+    )
 
 
 def _negate(flt: dict[str, Any]) -> None:

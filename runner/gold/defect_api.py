@@ -58,8 +58,14 @@ def dto_field_without_column(data: Data, rng: random.Random) -> Data | None:
 
 
 def response_loses_fields(data: Data, rng: random.Random) -> Data | None:
-    """The main response type of a table loses one of its columns."""
-    candidates = [(c, p) for c in _row_dtos(data, ("",)) for p in c["schema"]["properties"] if p != "id"]
+    """The main response type of a table loses one of its columns (a field that a column of its table
+    stores: dropping a field with no column behind it would repair a defect, not add one)."""
+    by_name = {t["name"]: t for f in data["database"]["files"] for t in f["tables"]}
+    candidates = []
+    for component in _row_dtos(data, ("",)):
+        table = by_name[naming.best_match(naming.key(naming.dto_base(component["name"])), by_name) or ""]
+        stored = {c["name"] for c in table["columns"]} | {fk["name"] for fk in table["foreignKeys"]}
+        candidates += [(component, p) for p in component["schema"]["properties"] if naming.snake(p) in stored]
     choice = pick(rng, candidates)
     if choice is None:
         return None

@@ -13,7 +13,7 @@ from typing import Any
 
 from runner.rubric import names as naming
 from runner.rubric.analyze import covers_capability, covers_entity
-from runner.rubric.db_keys import ACCOUNT_KEYS, CATALOG_KEYS, expected_type
+from runner.rubric.db_keys import ACCOUNT_KEYS, CATALOG_KEYS, expected_type, looks_like_key
 from runner.rubric.required import entity_match
 from runner.schemas.inflection import is_plural, singular
 
@@ -198,6 +198,11 @@ def redundant_index(data: Data, rng: random.Random) -> Data | None:
     return data
 
 
+def _well_typed(column: dict[str, Any]) -> bool:
+    expected = expected_type(column["name"])
+    return expected is None or column["type"] in expected[0]
+
+
 def column_missing(data: Data, rng: random.Random) -> Data | None:
     """A column that the main DTO of its table shows is left out of the table."""
     by_name = {t["name"]: t for t in tables(data)}
@@ -209,7 +214,14 @@ def column_missing(data: Data, rng: random.Random) -> Data | None:
         if table is None:
             continue
         fields = {naming.snake(p) for p in component["schema"]["properties"]}
-        candidates += [(table, c) for c in table["columns"] if c["name"] in fields]
+        # a column that is already wrong (a mistyped one, a key kept as a plain uuid) would take its
+        # fault with it: that repairs the design as much as it damages it
+        keys = [naming.key(t) for t in by_name]
+        candidates += [
+            (table, c)
+            for c in table["columns"]
+            if c["name"] in fields and _well_typed(c) and not looks_like_key(c["name"], c["type"], keys)
+        ]
     choice = pick(rng, candidates)
     if choice is None:
         return None

@@ -117,32 +117,32 @@ def no_negative_checks(data: Data, rng: random.Random) -> Data | None:
 
 
 def function_off_target(data: Data, rng: random.Random) -> Data | None:
-    """A test function is named after a resource it never calls."""
+    """Two test functions swap names, one of them now named after a resource it never calls. A swap, never
+    a rename into a free name: renaming into the name of a missing function would fill its place as much
+    as it damages the renamed one."""
     functions = data["test"]["functions"]
-    names = {f["name"] for f in functions}
-    resources = sorted({slug(resource_of(op["path"])) for op in data["interface"]["operations"]})
-    candidates = []
-    for function in functions:
-        called = {
-            slug(s)
-            for n in walk(function)
+    resources = {f"test_{slug(resource_of(op['path']))}" for op in data["interface"]["operations"]}
+    called = {
+        f["name"]: {
+            f"test_{slug(s)}"
+            for n in walk(f)
             if isinstance(n, dict) and n.get("kind") == "apiCall"
             for s in n["path"].split("/")
             if s and not s.startswith("{")
         }
-        candidates += [
-            (function, f"test_{r}") for r in resources if r not in called and f"test_{r}" != function["name"]
-        ]
+        for f in functions
+    }
+    candidates = [
+        (f, g)
+        for f in functions
+        for g in functions
+        if g["name"] in resources and g["name"] not in called[f["name"]] and f is not g
+    ]
     choice = pick(rng, candidates)
     if choice is None:
         return None
-    function, new = choice
-    other = next((f for f in functions if f["name"] == new), None)
-    if other is not None:
-        other["name"] = function["name"]  # swap, so that every name stays unique
-    elif new in names:
-        return None
-    function["name"] = new
+    f, g = choice
+    f["name"], g["name"] = g["name"], f["name"]
     return data
 
 

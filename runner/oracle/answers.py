@@ -2,25 +2,25 @@
 
 The oracle reads a call the way a model does, from its prompt: the tool it must call (`Tool `x``, or the
 constraint's name), the project (its title line), the task (the table, the planned operation, the test
-function it names) and, for an operation, which components are already defined. A call it cannot place is
+function it names, the operation whose logic it asks for) and, for an operation, which components are already defined. A call it cannot place is
 answered with an empty object, which fails validation like any wrong answer would.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from runner.gold import GoldAnswer
-from runner.rubric.interface import component_refs
 from runner.run.plan import resource_of
+from runner.run.realize_phase import needed_components
 from runner.schemas.interface import InterfaceDocument
 
 _TOOL = re.compile(r"Tool `([\w.]+)`")
 _TABLE = re.compile(r"table `([a-z0-9_]+)`")
 _OPERATION = re.compile(r"operation `(get|post|put|patch|delete) (/[^`\s]*)`")
 _FUNCTION = re.compile(r"test function `(\w+)`")
+_LOGIC = re.compile(r"logic of `(get|post|put|patch|delete) (/[^`\s]*)`")
 _DEFINED_BLOCK = re.compile(r"Components already defined[^\n]*:\n((?:[A-Z][^\n]*\n?)*)")
 
 
@@ -31,6 +31,7 @@ PARTS_BY_TOOL = {
     "write_endpoint_plan": "interface.plan",
     "write_interface_operation": "interface.operation",
     "write_test_function": "test.function",
+    "write_realize_operation": "realize.operation",
 }
 """Tool names as the prompts give them (runner.schemas.tools.tool_name) -> the pipeline part."""
 
@@ -77,6 +78,13 @@ def answer(gold: GoldAnswer, tool: str | None, prompt: str) -> dict[str, Any]:
     if tool == "test.function":
         name = _first(_FUNCTION, task)
         return _copy(next((f for f in data["test"]["functions"] if f["name"] == name), {}))
+    if tool == "realize.operation":
+        match = _LOGIC.search(task)
+        if not match:
+            return {}
+        operations = data.get("realize", {}).get("operations", [])
+        found = (o for o in operations if (o["method"], o["path"]) == match.group(1, 2))
+        return _copy(next(found, {}))
     return {}
 
 
@@ -104,20 +112,6 @@ def test_function_names(gold: GoldAnswer) -> list[str]:
 
 def resources(gold: GoldAnswer) -> list[str]:
     return list(dict.fromkeys(resource_of(op.path) for op in gold.interface.operations))
-
-
-def needed_components(names: Iterable[str], doc: InterfaceDocument) -> set[str]:
-    """The named components and every component they reference, transitively."""
-    seen: set[str] = set()
-    todo = list(names)
-    while todo:
-        name = todo.pop()
-        component = doc.component(name)
-        if name in seen or component is None:
-            continue
-        seen.add(name)
-        todo += component_refs(component)
-    return seen
 
 
 def _planned(operation: dict[str, Any]) -> dict[str, Any]:

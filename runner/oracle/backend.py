@@ -103,41 +103,41 @@ class OracleBackend:
         self._inner.close()
 
     # ------------------------------------------------------------------------------------------------
-    def _gold_value(self, request: GenerationRequest) -> tuple[str, Any]:
+    def _gold_value(self, request: GenerationRequest) -> tuple[str, str | None, Any]:
         prompt = "\n".join(m.content for m in request.messages) if request.messages else request.prompt or ""
         gold = self._project(prompt)
         tool = tool_of(prompt, request.constraint.name if request.constraint else None)
         self.stats["answers"] += 1
-        return prompt, answer(gold, tool, prompt) if gold is not None else {}
+        return prompt, tool, answer(gold, tool, prompt) if gold is not None else {}
 
     def _forced(self, request: GenerationRequest) -> GenerationRequest:
         """The request with a constraint that admits only the gold answer (in free mode too)."""
-        _, value = self._gold_value(request)
+        _, _, value = self._gold_value(request)
         engine = request.constraint.engine if request.constraint else "llguidance"
         constraint = Constraint(json_schema={"const": value}, name="gold", engine=engine, max_whitespace=0)
         return replace(request, constraint=constraint)
 
     def _reply(self, request: GenerationRequest) -> str:
-        prompt, value = self._gold_value(request)
+        prompt, tool, value = self._gold_value(request)
         original, _, feedback = prompt.partition(RETRY_MARK)
         key = str(stable_seed(self.seed, original))
         if feedback:
             # after a resume the first answer was replayed, not asked: the same draw gives its defects again
-            before = self._defects[key] if key in self._defects else self._draw(key, value)
+            before = self._defects[key] if key in self._defects else self._draw(key, value, tool)
             kept = [d for d in before if not d.named_by(feedback)]
             self.stats["repaired"] += len(before) - len(kept)
             self._defects[key] = kept
         else:
-            self._defects[key] = self._draw(key, value)
+            self._defects[key] = self._draw(key, value, tool)
             self.stats["degraded"] += int(bool(self._defects[key]))
         return render(value, self._defects.get(key, []))
 
-    def _draw(self, key: str, value: Any) -> list[Defect]:
+    def _draw(self, key: str, value: Any, tool: str | None) -> list[Defect]:
         """The defects of the first answer to a request (seeded by it, so the same every time)."""
         if self.degrade_rate <= 0:
             return []
         rng = random.Random(int(key))
-        return [choose_defect(value, rng)] if rng.random() < self.degrade_rate else []
+        return [choose_defect(value, rng, tool)] if rng.random() < self.degrade_rate else []
 
     def _project(self, prompt: str) -> GoldAnswer | None:
         for title, project_id in self._titles.items():

@@ -16,10 +16,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from runner.run.parts import ENDPOINT_PLAN
+
 DefectKind = Literal["drop_field", "break_reference", "garbage", "cut_off"]
 KINDS: tuple[DefectKind, ...] = ("drop_field", "break_reference", "garbage", "cut_off")
 REFERENCE_KEYS = ("targetTable", "requestBody", "responseBody", "$ref", "path")
 """Keys whose value names something else in the run (a table, a component, an operation)."""
+DEFINING_PATHS_TOOL = ENDPOINT_PLAN
 REQUIRED_KEYS = ("name", "type", "method", "columns", "statements", "entities", "operation", "endpoints")
 PARSE_FAILURE_TELLS = ("could not read JSON", "cut off", "generation failed")
 Path = tuple[str | int, ...]
@@ -44,12 +47,13 @@ def stable_seed(*parts: object) -> int:
     return int.from_bytes(digest[:8], "little")
 
 
-def choose_defect(value: Any, rng: random.Random) -> Defect:
+def choose_defect(value: Any, rng: random.Random, tool: str | None = None) -> Defect:
+    """One defect for an answer of `tool`. An endpoint plan's paths define endpoints rather than name them: a
+    changed one is a different (valid) plan, not a broken reference that feedback could name."""
     kind = rng.choice(KINDS)
+    keys = tuple(k for k in REFERENCE_KEYS if not (tool == DEFINING_PATHS_TOOL and k == "path"))
     if kind == "break_reference":
-        spots = [
-            (p, v) for p, v in _walk(value) if p and p[-1] in REFERENCE_KEYS and isinstance(v, str) and v
-        ]
+        spots = [(p, v) for p, v in _walk(value) if p and p[-1] in keys and isinstance(v, str) and v]
         if spots:
             path, old = rng.choice(spots)
             return Defect(kind, path, _broken(str(path[-1]), old))

@@ -42,6 +42,8 @@ CALL_COLUMNS: tuple[str, ...] = (
     "ttft_seconds",
     "generation_seconds",
     "mask_seconds",
+    "compile_seconds",
+    "reasoning_tokens",
     "prompt_tps",
     "generation_tps",
     "peak_rss_bytes",
@@ -106,6 +108,10 @@ class CallProfile:
     itl_p99_ms: float | None
     wall_seconds: float | None = None
     peak_footprint_bytes: int | None = None
+    compile_seconds: float = 0.0
+    """Grammar compile time of the call (GenerationStats.compile_seconds)."""
+    reasoning_tokens: int = 0
+    """Of generated_tokens, those of the thinking segment (GenerationStats.reasoning_tokens)."""
     itl_ms: tuple[float, ...] = field(default=(), repr=False)
     """Raw inter-token latencies, kept so that `aggregate` can pool them across calls."""
 
@@ -154,6 +160,8 @@ class CallProfile:
             itl_p50_ms=opt("itl_p50_ms"),
             itl_p90_ms=opt("itl_p90_ms"),
             itl_p99_ms=opt("itl_p99_ms"),
+            compile_seconds=num("compile_seconds"),
+            reasoning_tokens=int(num("reasoning_tokens")),
         )
 
 
@@ -188,6 +196,8 @@ def call_profile(
         itl_p99_ms=percentile(itl, 99),
         wall_seconds=wall_seconds,
         peak_footprint_bytes=peak_footprint_bytes,
+        compile_seconds=stats.compile_seconds,
+        reasoning_tokens=stats.reasoning_tokens,
         itl_ms=itl,
     )
 
@@ -269,6 +279,8 @@ def aggregate(
         "prompt_seconds": prompt_seconds,
         "generation_seconds": generation_seconds,
         "mask_seconds": sum(c.mask_seconds for c in calls),
+        "compile_seconds": sum(c.compile_seconds for c in calls),
+        "reasoning_tokens": sum(c.reasoning_tokens for c in calls),
         "prompt_tps": evaluated / prompt_seconds if prompt_seconds > 0 else 0.0,
         "generation_tps": steps / generation_seconds if generation_seconds > 0 else 0.0,
         "ttft_mean_seconds": sum(c.ttft_seconds for c in calls) / len(calls) if calls else None,

@@ -1,6 +1,6 @@
 """`lapbench compare RUN_A RUN_B`: score, axes and dimensions side by side with bootstrap intervals of
 the differences, and every ranking inversion (an axis or dimension where the run that loses overall
-wins) marked significant or not."""
+wins) marked significant or not. Runs of different tracks (runner.run.tracks) are not compared."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from runner.errors import ConfigError
 from runner.report.bootstrap import Difference, bootstrap_difference
 from runner.report.data import RunView, load_views, mixed_versions
 from runner.run.cost import format_cost
@@ -77,6 +78,12 @@ def _dimension(name: str) -> Any:
 
 def compare_runs(results: Path, run_a: str, run_b: str, samples: int = 2000, seed: int = 0) -> Comparison:
     a, b = load_views(results, [run_a, run_b])
+    if a.record.track != b.record.track:  # other work and other runtime dimensions: nothing to rank
+        raise ConfigError(
+            f"run {a.run_id} is of the {a.record.track} track and run {b.run_id} of the {b.record.track} "
+            "track: they did different work",
+            hint="compare runs of one track (lapbench run --track)",
+        )
     comparison = compare_views(a, b, samples, seed)
     different = different_work(results, a, b)
     if different:

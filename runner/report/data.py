@@ -59,14 +59,19 @@ def version_mark(version: str) -> str:
 
 
 def mixed_versions(records: Sequence[RunRecord]) -> str | None:
-    """A warning when the runs were scored under different rubric versions (their scores do not compare)."""
+    """A warning when the runs were scored under different rubric versions or ran different tracks
+    (runner.run.tracks: other work, other axes): their scores do not compare."""
     versions = sorted({r.rubric_version for r in records})
-    if len(versions) < 2:
-        return None
-    return (
-        f"runs scored under different rubrics ({', '.join('v' + v for v in versions)}): their scores and axes "
-        "are not comparable"
-    )
+    tracks = sorted({r.track for r in records})
+    notes = []
+    if len(versions) > 1:
+        notes.append(
+            f"runs scored under different rubrics ({', '.join('v' + v for v in versions)}): their scores and "
+            "axes are not comparable"
+        )
+    if len(tracks) > 1:
+        notes.append(f"runs of different tracks ({', '.join(tracks)}): they did different work")
+    return "; ".join(notes) or None
 
 
 def _median(values: Sequence[float | int | None]) -> float | None:
@@ -85,7 +90,8 @@ def view_of(store: ResultsStore, run_id: str) -> RunView:
     peak = _peak([c.get("peak_rss_bytes") for c in calls]) or _peak(
         [c.get("backend_peak_bytes") for c in calls]
     )
-    label = f"{record.model} ({record.mode})" + version_mark(record.rubric_version)
+    track = "" if record.track == "full" else f" [{record.track} track]"  # other work: never unmarked
+    label = f"{record.model} ({record.mode})" + track + version_mark(record.rubric_version)
     return RunView(
         record=record,
         label=label,

@@ -116,8 +116,18 @@ def dimensions(views: Sequence[RunView]) -> Table:
     return Table("Rubric dimensions (points, mean over projects and repeats)", header, rows, "dimensions")
 
 
+def _thinking(view: RunView) -> str:
+    """The think budget per call and the reasoning tokens spent per call ("—" for runs without thinking)."""
+    budget = int(view.record.config.get("think") or 0)
+    if budget <= 0:
+        return "—"
+    spent = view.record.profile.get("reasoning_tokens")
+    per_call = f", {spent / view.record.calls:.0f} reasoning tok/call" if spent and view.record.calls else ""
+    return f"{budget} tokens{per_call}"
+
+
 def machines(views: Sequence[RunView]) -> Table:
-    header = ["run", "model (mode)", "machine", "started", "suite", "rubric"]
+    header = ["run", "model (mode)", "machine", "started", "suite", "rubric", "thinking"]
     rows = [
         [
             v.run_id,
@@ -126,6 +136,7 @@ def machines(views: Sequence[RunView]) -> Table:
             v.record.started_at,
             v.record.suite,
             f"v{v.record.rubric_version}",
+            _thinking(v),
         ]
         for v in ranked(views)
     ]

@@ -10,9 +10,9 @@ function named after them (`test_todo_lists` for `/todo-lists/...`, as the pipel
   literal names only properties of the request component, and every required one);
 - assertions: per test function, the share of its API calls that a check (a predicate) follows or wraps;
 - negative_checks: per test function, a check that a bad call fails (errorPredicate/httpErrorPredicate);
-- focused_tests: per test function, it calls the resource it is named after.
-The last three average the functions of the required resources (0 for one that has none); other
-functions count only when they have a fault.
+- focused_tests: per test function named after a path segment of the API, it calls that segment.
+The last three average the functions of the required resources (0 for one that has none, or whose function
+never calls it); other functions count only when they have a fault.
 Without an interface every dimension scores 0: nothing can be checked against.
 """
 
@@ -144,9 +144,13 @@ def score_tests(
     named = {names.key(name.removeprefix("test_")): name for name in walks}
     missing_functions = sorted(s for s in subjects if names.key(s) not in named)
     wanted = {named[k] for k in {names.key(s) for s in subjects} if k in named}
+    segments = {names.key(s) for op in interface.operations for s in _static_segments(op.path)}
 
     def per_function(check: Callable[[str, _Walk], Checklist]) -> Result:
-        parts = [check(name, w) for name, w in walks.items() if name in wanted]
+        # A function named after a required resource that never calls it stands for nothing: its checks
+        # are about other resources, so the resource counts as untested (0), as if the function were missing.
+        focus = {name: _focused(name, walks[name], segments) for name in wanted}
+        parts = [check(name, walks[name]) if focus[name].fraction else focus[name] for name in sorted(wanted)]
         extra = [check(name, w) for name, w in walks.items() if name not in wanted]
         return over_required(parts, missing_functions, "test functions", extra)
 
@@ -158,7 +162,7 @@ def score_tests(
             "arguments_match": _coverage(required, calls, interface, with_arguments=True),
             "assertions": per_function(_assertions),
             "negative_checks": per_function(_negative),
-            "focused_tests": per_function(_focused),
+            "focused_tests": per_function(lambda name, walk: _focused(name, walk, segments)),
         },
     )
 
@@ -199,9 +203,18 @@ def _negative(name: str, walk: _Walk) -> Checklist:
     return checks
 
 
-def _focused(name: str, walk: _Walk) -> Checklist:
+def _static_segments(path: str) -> list[str]:
+    return [s for s in path.split("/") if s and s[0] != "{"]
+
+
+def _focused(name: str, walk: _Walk, segments: set[tuple[str, ...]]) -> Checklist:
+    """A function named after a path segment of the API (`test_todo_lists`) calls it. A scenario named
+    after no segment (`test_checkout_rules`) promises no resource: nothing to check (the required
+    functions are named after their resources, so they are always checked)."""
     checks = Checklist("focused test functions")
     subject = names.key(name.removeprefix("test_"))
-    called = {names.key(s) for seen in walk.calls for s in seen.call.path.split("/") if s and s[0] != "{"}
+    if subject not in segments:
+        return checks
+    called = {names.key(s) for seen in walk.calls for s in _static_segments(seen.call.path)}
     checks.check(subject in called, f"{name} never calls /{name.removeprefix('test_').replace('_', '-')}")
     return checks

@@ -1,7 +1,7 @@
 """The total score: the dimensions of all axes added up to a 0-100 score card.
 
-The axes and their points are fixed by `runner.rubric.types.AXIS_POINTS` (v2: analysis 10, database 25,
-interface 25, test 25, efficiency 15). An axis without dimensions (its scorer was not run) counts 0, never
+The axes and their points are fixed by `runner.rubric.types.AXIS_POINTS` (v3: analysis 8, database 20,
+interface 20, test 20, efficiency 12, runtime 20). An axis without dimensions (its scorer was not run) counts 0, never
 a free pass.
 """
 

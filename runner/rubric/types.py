@@ -7,9 +7,11 @@ Rules of v2 (v1 gave 57% of the database axis to one empty table):
 - nothing to judge scores 0: `Checklist.result` and `over_required` never hand out credit for an empty
   list of checks;
 - ratios are taken over what the project asks for: `over_required` averages the required parts that were
-  written together with those that were not (each counts 0); parts the project did not ask for count
-  only when they have a fault. Leaving a required part out never raises a ratio, and extra work never
+  written together with those that were not (each counts 0); parts the project did not ask for only
+  cost what their faults cost. Leaving a required part out never raises a ratio, and extra work never
   earns points (it can lose them).
+v3 keeps v2's rules and adds the runtime axis (runner.rubric.runtime: the built backend executed against
+its own tests, the gold tests or mutants, by track); v2's static axes are scaled by 0.8 to make room.
 """
 
 from __future__ import annotations
@@ -17,11 +19,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-RUBRIC_VERSION = "2"
+RUBRIC_VERSION = "3"
 
 AXIS_POINTS_BY_VERSION: dict[str, dict[str, float]] = {
     "1": {"database": 30.0, "interface": 30.0, "test": 25.0, "efficiency": 15.0},
     "2": {"analysis": 10.0, "database": 25.0, "interface": 25.0, "test": 25.0, "efficiency": 15.0},
+    # v3: v2's axes scaled by 0.8, plus the runtime axis (runner.rubric.runtime: the backend executed).
+    "3": {
+        "analysis": 8.0,
+        "database": 20.0,
+        "interface": 20.0,
+        "test": 20.0,
+        "efficiency": 12.0,
+        "runtime": 20.0,
+    },
 }
 AXIS_POINTS: dict[str, float] = AXIS_POINTS_BY_VERSION[RUBRIC_VERSION]
 
@@ -122,20 +133,25 @@ def over_required(
     parts: Sequence[Checklist], missing: Sequence[str], what: str, extra: Sequence[Checklist] = ()
 ) -> Result:
     """The mean score (`Checklist.part_fraction`) of the required parts written (tables, operations, test
-    functions that stand for what the project asks for and have something to check), of the required
-    parts missing (0 each), and of the extra parts that have a fault: work the project did not ask for can
-    cost points but never earn them. Nothing to judge: 0."""
-    judged = [p for p in parts if p.total > 0] + [p for p in extra if p.total > 0 and p.fraction < 1.0]
+    functions that stand for what the project asks for and have something to check) and of the required
+    parts missing (0 each), less what the extra parts' faults cost (1 - part_fraction each, on the same
+    scale as a required part): work the project did not ask for can cost points but never earn them (a
+    faulty extra part averaged in would raise the mean of worse required parts). Nothing to judge: 0."""
+    judged = [p for p in parts if p.total > 0]
+    faulty = [p for p in extra if p.total > 0 and p.fraction < 1.0]
     count = len(judged) + len(missing)
     if count == 0:
         return 0.0, f"no {what} to judge"
-    fraction = sum(p.part_fraction for p in judged) / count
-    failures = [f for p in judged for f in (p.failures or [])]
+    cost = sum(1.0 - p.part_fraction for p in faulty)
+    fraction = max(0.0, (sum(p.part_fraction for p in judged) - cost) / count)
+    failures = [f for p in (*judged, *faulty) for f in (p.failures or [])]
     failures += [f"no {what} for required {m}" for m in missing]
     good = sum(1 for p in judged if p.fraction >= 1.0)
     detail = f"{good}/{count} {what} without fault"
     if missing:
         detail += f" ({len(missing)} required missing)"
+    if faulty:
+        detail += f" ({len(faulty)} other {what} with faults)"
     return fraction, detail + failure_text(failures)
 
 

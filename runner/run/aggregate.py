@@ -77,6 +77,7 @@ def build_record(
         model=str(config["model_label"]),
         backend=str(config["backend"]),
         suite=str(config["suite"]),
+        track=str(config.get("track", "full")),
         mode=str(config["mode"]),
         engine=str(config["engine"]) if config["mode"] == "grammar" else None,
         repeats=repeats,

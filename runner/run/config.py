@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from backends.base import RepetitionControl
+
+SAMPLING_BACKENDS = ("llama-cpp", "mlx")
+"""Backends whose decode loop lapbench runs itself: DRY is on by default there (a server has its own)."""
+DEFAULT_DRY = 0.8
+DRY_BREAKERS = ("\n", ":")
+"""A JSON key's colon ends every repeat, so the first token of a value is never penalised (a column's type
+or nullability may rightly repeat) while the rest of a repeated value is, and so is the `,` that would
+start one more copy of a list item whose values repeat (SmolLM2 writing the same foreign key four times
+then closes the list). llama.cpp's defaults add '"' and '*', which would hide repeats inside string lists."""
 
 
 class RunConfig(BaseModel):
@@ -14,8 +25,16 @@ class RunConfig(BaseModel):
     model_label: str = Field(description="short name shown in tables")
     backend: str
     suite: str = "smoke"
+    track: Literal["full", "realize", "test"] = Field(
+        "full", description="what the model writes (runner.run.tracks): every phase, the logic, or the tests"
+    )
     mode: Literal["grammar", "free"] = "grammar"
     engine: str = "llguidance"
+    grammar: Literal["narrowed", "schema"] = Field(
+        "narrowed",
+        description="grammar mode: each call's schema narrowed by what the run knows (runner.run.narrow), "
+        "or the plain schema",
+    )
     repeats: int = Field(1, ge=1, le=100)
     retries: int = Field(3, ge=0, le=10)
     seed: int = 0
@@ -28,6 +47,38 @@ class RunConfig(BaseModel):
     parallel: int = Field(1, ge=1, le=64, description="calls in flight at once (HTTP backends)")
     price_in: float | None = Field(None, ge=0, description="dollars per million prompt tokens")
     price_out: float | None = Field(None, ge=0, description="dollars per million generated tokens")
+    repeat_penalty: float = Field(
+        0.0, ge=0.0, le=10.0, description="presence penalty on tokens of the last repeat_window (0 = off)"
+    )
+    repeat_window: int = Field(256, ge=1, le=8192, description="generated tokens the penalties look back on")
+    dry: float = Field(
+        DEFAULT_DRY,
+        ge=0.0,
+        le=10.0,
+        description="DRY multiplier on repeated spans (0 = off; default 0 for HTTP and scripted backends)",
+    )
+    dry_base: float = Field(1.75, ge=1.0, le=4.0, description="DRY penalty growth per repeated token")
+    dry_allowed_length: int = Field(2, ge=1, le=64, description="repeats this long go unpenalised")
+    think: int = Field(0, ge=0, le=32768, description="free reasoning tokens before each constrained call")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dry_default_by_backend(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "dry" not in data and data.get("backend") not in SAMPLING_BACKENDS:
+            return {**data, "dry": 0.0}
+        return data
+
+    def repetition(self) -> RepetitionControl | None:
+        """The penalties every call of this run asks for (None when all are off)."""
+        control = RepetitionControl(
+            presence_penalty=self.repeat_penalty,
+            window=self.repeat_window,
+            dry_multiplier=self.dry,
+            dry_base=self.dry_base,
+            dry_allowed_length=self.dry_allowed_length,
+            dry_breakers=DRY_BREAKERS,
+        )
+        return control if control.active else None
 
 
 def repeat_seed(seed: int, repeat: int) -> int:

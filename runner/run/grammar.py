@@ -23,16 +23,21 @@ TOOL_NAMES = (*PHASES, *PARTS, ENDPOINT_PLAN)
 
 # Expression trees deeper than this are cut from the grammar (the schema allows 10); keeps grammars small.
 GRAMMAR_DEPTH = 6
+# Realize expressions nest deeper than test expressions (a let that maps rows into objects of sums: the
+# gold needs 7); their schema's own limit (RealizeOperation.MAX_EXPRESSION_DEPTH) is small enough to keep.
+GRAMMAR_DEPTH_BY_TOOL: dict[str, int] = {"realize.operation": 8}
 # Longest list the grammar allows (the schemas allow more): a model repeating list items has to close the
 # list and finish instead of running into the token budget. Each admits the longest list of the 8 gold
 # projects with margin (tests/test_grammar_gold.py): analyze 25 features, endpoint plan 34 endpoints, test
-# function 48 statements, database file 11 tables, operation 13 required properties.
+# function 48 statements, database file 11 tables, operation 13 required properties, realize operation
+# 17 steps (realize.operation: the schema's own MAX_STEPS).
 GRAMMAR_MAX_ITEMS: dict[str, int] = {
     "analyze": 32,
     "interface": 40,
     ENDPOINT_PLAN: 40,
     "test": 64,
     "test.function": 64,
+    "realize.operation": 24,
 }
 GRAMMAR_MAX_ITEMS_DEFAULT = 16
 # Longest free-text string the grammar allows (the schemas allow 800 characters): small models otherwise
@@ -71,7 +76,7 @@ def grammar_schema(
     items = GRAMMAR_MAX_ITEMS.get(name, GRAMMAR_MAX_ITEMS_DEFAULT) if max_items is None else max_items
     return normalize_schema(
         tool_model(name),
-        max_depth=GRAMMAR_DEPTH,
+        max_depth=GRAMMAR_DEPTH_BY_TOOL.get(name, GRAMMAR_DEPTH),
         max_items=items,
         max_string=GRAMMAR_MAX_STRING.get(name, GRAMMAR_MAX_STRING_DEFAULT)
         if max_string is None

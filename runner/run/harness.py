@@ -30,10 +30,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from backends.base import Backend, Constraint, Generation, GenerationRequest, GenerationStats, Message
+from backends.base import (
+    Backend,
+    Constraint,
+    Generation,
+    GenerationRequest,
+    GenerationStats,
+    Message,
+    RepetitionControl,
+)
 from runner.errors import LapbenchError
 from runner.profiler import profiled_generate
 from runner.run.grammar import GRAMMAR_MAX_WHITESPACE
+from runner.run.narrow import GrammarMode
 from runner.run.record import CallAttempt
 from runner.schemas.feedback import ValidationReport, summarize_failures, unplaced
 
@@ -63,6 +72,8 @@ class ToolSpec:
     max_tokens: int
     doc: str = ""
     """The schema as short text for the prompt."""
+    grammar: GrammarMode = "schema"
+    """Whether `json_schema` was narrowed by what the run knows (runner.run.narrow) or is the plain schema."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +129,11 @@ class HarnessOptions:
     """Caps every tool's own output budget (a cheaper, shorter run)."""
     context_margin: int = 32
     """Tokens kept free between the prompt and the end of the context (chat template overhead)."""
+    grammar: GrammarMode = "narrowed"
+    """Grammar mode: the pipeline narrows each tool's schema by what the run knows (runner.run.narrow)."""
+    repetition: RepetitionControl | None = None
+    think_tokens: int = 0
+    """Grammar mode: free reasoning tokens in the model's own thinking format before the constrained answer."""
 
 
 @dataclass
@@ -196,6 +212,8 @@ class Harness:
             temperature=self.options.temperature,
             seed=self.options.seed + attempt,
             constraint=constraint,
+            repetition=self.options.repetition,
+            think_tokens=self.options.think_tokens if constraint is not None else 0,
         )
         started = time.perf_counter()
         generation, profile = profiled_generate(self.backend, request, self.on_token)
@@ -206,7 +224,8 @@ class Harness:
 
     def _budget(self, tool: ToolSpec, prompt_tokens: int) -> int:
         """The tool's token budget, shrunk so that prompt + output fit in the context."""
-        room = self.options.n_ctx - prompt_tokens - self.options.context_margin
+        thinking = self.options.think_tokens if self.options.mode == "grammar" else 0
+        room = self.options.n_ctx - prompt_tokens - self.options.context_margin - thinking
         budget = min(tool.max_tokens, self.options.max_tokens or tool.max_tokens)
         return max(MIN_ANSWER_TOKENS, min(budget, room))
 
@@ -258,6 +277,7 @@ class Harness:
             constrained=generation.constrained,
             engine=generation.engine,
             schema_hash=tool.schema_hash,
+            grammar=tool.grammar if self.options.mode == "grammar" else "none",
             wall_seconds=wall,
             parsed_json=json.dumps(report.data, ensure_ascii=False) if report.valid else None,
             measures=measures,

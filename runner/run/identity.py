@@ -21,6 +21,8 @@ from runner.errors import ConfigError, LapbenchError
 from runner.projects import Project
 
 EDGE = 1 << 20
+STORED_GRAMMAR = "schema"
+"""The grammar of a run stored before `--grammar` existed: every call then used the plain schema."""
 SAMPLES = 16
 SAMPLE = 64 << 10
 
@@ -65,6 +67,10 @@ def run_inputs(run: dict[str, Any], projects: Sequence[dict[str, Any]]) -> dict[
         "model": model_fingerprint(str(run["model"])),
         "projects_sha256": _digest(list(projects)),
         "options_sha256": _digest(run),
+        # in the options too; named so that a refusal says what differs (runner.run.tracks)
+        "track": run.get("track", "full"),
+        # likewise: narrowed and schema grammars decode different calls (runs stored before it: schema)
+        "grammar": run.get("grammar", STORED_GRAMMAR),
     }
 
 
@@ -83,6 +89,11 @@ def check_unique_ids(projects: Sequence[Project]) -> None:
 def differences(stored: dict[str, Any], current: dict[str, Any]) -> list[str]:
     """What changed between two identities, in words."""
     out = []
+    if stored.get("track", "full") != current.get("track", "full"):
+        out.append(f"the track changed from {stored.get('track', 'full')} to {current.get('track', 'full')}")
+    before, now = stored.get("grammar", STORED_GRAMMAR), current.get("grammar", STORED_GRAMMAR)
+    if before != now:
+        out.append(f"the grammar changed from {before} to {now}")
     for key, what in (("projects_sha256", "the stored projects"), ("options_sha256", "the stored options")):
         if stored.get(key) != current.get(key):
             out.append(f"{what} changed")

@@ -89,6 +89,9 @@ def harness_options(config: RunConfig, repeat: int) -> HarnessOptions:
         temperature=config.temperature,
         n_ctx=config.n_ctx,
         max_tokens=config.max_tokens,
+        grammar=config.grammar,
+        repetition=config.repetition(),
+        think_tokens=config.think if config.mode == "grammar" else 0,
     )
 
 
@@ -121,7 +124,7 @@ def execute_jobs(
             on_token=guard(hooks.on_token),
         )
         on_phase = hooks.on_phase and partial(hooks.on_phase, job.repeat, job.project.id)
-        return ProjectPipeline(harness, job.project, job.repeat, guard(on_phase)).run()
+        return ProjectPipeline(harness, job.project, job.repeat, guard(on_phase), config.track).run()
 
     if config.parallel <= 1 or len(jobs) <= 1:
         record = partial(store.record_call, run_id)

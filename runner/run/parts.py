@@ -25,8 +25,12 @@ class PlannedEndpoint(AstModel):
     """One endpoint to write later."""
 
     method: HttpMethod = Field(description="HTTP method.")
-    path: str = Field(pattern=PATH_PATTERN, max_length=200, description="e.g. /articles/{articleId}.")
-    purpose: str = Field(max_length=200, description="What it does, e.g. 'create an article'.")
+    path: str = Field(
+        pattern=PATH_PATTERN,
+        max_length=200,
+        description="Plural kebab-case resources and {camelCase} parameters.",
+    )
+    purpose: str = Field(max_length=200, description="What it does: a verb and a resource of this project.")
 
 
 class EndpointPlan(AstModel):

@@ -1,9 +1,10 @@
-"""The phase pipeline of one project: analyze → database → interface → test.
+"""The phase pipeline of one project: analyze → database → interface → test → realize.
 
 Big phases are split into small tool calls, each with the earlier results in its prompt and in its
 validation context: the database is written table by table (the tables are the analysis's entities), the
 interface as an endpoint plan followed by one call per endpoint (the operation plus the new components it
-needs), the tests as one function per resource. The parts that validated are assembled into the phase
+needs), the tests as one function per resource, the logic as one call per operation
+(`runner.run.realize_phase`). The parts that validated are assembled into the phase
 document, which is validated as a whole: that is the phase's gate. A part that fails after its retries is
 left out; later phases run on whatever exists.
 """
@@ -19,17 +20,20 @@ from pydantic import BaseModel
 
 from runner.projects import Project
 from runner.run.harness import CallSite, Harness, ToolResult, ToolSpec
+from runner.run.narrow import RunKnowledge
 from runner.run.parts import ENDPOINT_PLAN, EndpointPlan, validate_endpoint_plan
 from runner.run.plan import CAPS, expect_value, pascal, resource_of
 from runner.run.prompts import (
     SYSTEM,
     analysis_summary,
     components_summary,
+    endpoint_plan_task,
     operation_line,
     planned_tables_summary,
     tables_summary,
     user_prompt,
 )
+from runner.run.realize_phase import realize_phase
 from runner.run.record import PhaseStatus
 from runner.run.tools import make_tool
 from runner.schemas.analyze import AnalyzeDocument
@@ -37,7 +41,7 @@ from runner.schemas.context import ValidationContext, operation_map
 from runner.schemas.database import DatabaseDocument, Table
 from runner.schemas.feedback import ValidationReport
 from runner.schemas.inflection import plural
-from runner.schemas.interface import Component, Operation
+from runner.schemas.interface import Component, InterfaceDocument, Operation
 from runner.schemas.parts import OperationPart
 from runner.schemas.validate import validate_document, validate_part
 
@@ -62,6 +66,9 @@ class ProjectOutcome:
     project: Project
     repeat: int
     phases: dict[str, PhaseOutcome]
+    track: str = "full"
+    given: dict[str, BaseModel] = field(default_factory=dict)
+    """The gold documents a controlled track hands the model (runner.run.tracks); empty in full."""
 
 
 GIVE_UP_AFTER = 3
@@ -69,8 +76,14 @@ GIVE_UP_AFTER = 3
 
 class ProjectPipeline:
     def __init__(
-        self, harness: Harness, project: Project, repeat: int, on_phase: Callable[[str], None] | None = None
+        self,
+        harness: Harness,
+        project: Project,
+        repeat: int,
+        on_phase: Callable[[str], None] | None = None,
+        track: str = "full",
     ) -> None:
+        self.track = track
         self.harness = harness
         self.project = project
         self.repeat = repeat
@@ -82,13 +95,24 @@ class ProjectPipeline:
         self.actors: frozenset[str] = frozenset()
 
     def run(self) -> ProjectOutcome:
+        if self.track != "full":
+            from runner.run.tracks import run_track
+
+            return run_track(self, self.track)
         analyze = self._analyze()
         analysis = analyze.document if isinstance(analyze.document, AnalyzeDocument) else None
         database = self._database(analysis)
         interface = self._interface(analysis)
         tests = self._tests()
+        schema, api = database.document, interface.document
+        realize = realize_phase(
+            self,
+            analysis,
+            schema if isinstance(schema, DatabaseDocument) else None,
+            api if isinstance(api, InterfaceDocument) else None,
+        )
         return ProjectOutcome(
-            self.project, self.repeat, {o.phase: o for o in (analyze, database, interface, tests)}
+            self.project, self.repeat, {o.phase: o for o in (analyze, database, interface, tests, realize)}
         )
 
     # helpers ----------------------------------------------------------------------------------------
@@ -100,6 +124,12 @@ class ProjectPipeline:
         result = self.harness.call(site, tool, SYSTEM, user)
         outcome.results.append(result)
         return result
+
+    def _knows(self, **facts: Any) -> RunKnowledge | None:
+        """What the run knows, for a grammar narrowed by it; None when the run decodes under the plain
+        schema (`--grammar schema`) or under no grammar at all (free mode)."""
+        options = self.harness.options
+        return RunKnowledge(**facts) if options.mode == "grammar" and options.grammar == "narrowed" else None
 
     def _hopeless(self, outcome: PhaseOutcome) -> bool:
         """Stop a phase after `GIVE_UP_AFTER` tool calls in a row failed: a model that cannot write this
@@ -157,7 +187,8 @@ class ProjectPipeline:
             for name in names:
                 if self._hopeless(outcome):
                     break
-                tool = make_tool("database.table", self._table_validator(name, context))
+                known = self._knows(tables=tuple(names), table=name)
+                tool = make_tool("database.table", self._table_validator(name, context), known=known)
                 shown = [
                     ("Tables of the schema", planned_tables_summary(names, descriptions)),
                     ("Tables written so far", tables_summary(self.tables)),
@@ -197,12 +228,9 @@ class ProjectPipeline:
             tables_summary(self.tables) or "(none: design from the requirements)",
         )
         actors = ("Actors", ", ".join(f"{a.name} ({a.kind})" for a in analysis.actors) if analysis else "")
-        plan_tool = make_tool(ENDPOINT_PLAN, validate_endpoint_plan)
-        task = (
-            "List the REST endpoints the requirements need: for each table the create, list, read, update and "
-            "delete endpoints that make sense. Paths are plural kebab-case with {camelCase} parameters, "
-            "e.g. /articles/{articleId}/comments."
-        )
+        written = self._knows(tables=tuple(t.name for t in self.tables))
+        plan_tool = make_tool(ENDPOINT_PLAN, validate_endpoint_plan, known=written)
+        task = endpoint_plan_task(self.tables)
         plan = self._call(
             outcome, "plan", plan_tool, [shown_tables, ("Analysis", analysis_summary(analysis))], task
         )
@@ -220,8 +248,12 @@ class ProjectPipeline:
                 component_names=frozenset(c.name for c in self.components),
                 actor_names=self.actors,
             )
+            # sorted: a frozenset's order changes between processes, and the schema hash must not
+            facts = self._knows(endpoint=(endpoint.method, endpoint.path), actors=tuple(sorted(self.actors)))
             tool = make_tool(
-                "interface.operation", self._operation_validator(endpoint.method, endpoint.path, context)
+                "interface.operation",
+                self._operation_validator(endpoint.method, endpoint.path, context),
+                known=facts,
             )
             shown = [
                 shown_tables,
@@ -277,8 +309,13 @@ class ProjectPipeline:
         for resource, ops in list(groups.items())[: self.caps.max_tests]:
             if self._hopeless(outcome):
                 break
-            tool = make_tool("test.function", lambda data: validate_part("test.function", data, context))
             name = "test_" + re.sub(r"[^a-z0-9]+", "_", resource.lower()).strip("_")
+            known = self._knows(
+                operations=tuple((op.method, op.path) for op in self.operations), function=name
+            )
+            tool = make_tool(
+                "test.function", lambda data: validate_part("test.function", data, context), known=known
+            )
             shown = [
                 ("Operations you may call", "\n".join(operation_line(op) for op in self.operations)),
                 ("Request bodies", components_summary([c for c in self.components if c.name in bodies])),

@@ -96,7 +96,8 @@ class RunProgress:
 
 def score_tables(record: RunRecord) -> list[Table]:
     ci = record.repeats > 1
-    head = f"{record.model} · {record.backend} · {record.suite} · {record.mode}"
+    track = "" if record.track == "full" else f" · {record.track} track"
+    head = f"{record.model} · {record.backend} · {record.suite}{track} · {record.mode}"
     axes = Table(title=f"lapbench score {format_interval(record.score_ci)} / 100", caption=head)
     axes.add_column("axis / dimension")
     axes.add_column("points", justify="right")

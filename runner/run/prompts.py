@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from runner.projects import Project
+from runner.run.plan import pascal
 from runner.schemas.analyze import AnalyzeDocument
 from runner.schemas.database import Table
+from runner.schemas.inflection import singular
 from runner.schemas.interface import Component, JsonSchema, Operation
 
 SYSTEM = (
@@ -31,6 +33,25 @@ def user_prompt(tool: str, doc: str, project: Project, context: Sequence[tuple[s
     blocks += [f"{title}:\n{text}" for title, text in context if text]
     blocks.append(f"Task: {task}")
     return "\n\n".join(blocks)
+
+
+def example_path(tables: Sequence[Table]) -> str:
+    """A path built from the project's own first table (`todo_items` -> /todo-items/{todoItemId}), or a
+    placeholder that the path pattern rejects, so that a model copying it verbatim copies nothing foreign."""
+    if not tables:
+        return "/<table-name>/{<tableName>Id}"
+    name = tables[0].name
+    entity = pascal(singular(name))
+    return f"/{name.replace('_', '-')}/{{{entity[:1].lower()}{entity[1:]}Id}}"
+
+
+def endpoint_plan_task(tables: Sequence[Table]) -> str:
+    """The interface phase's planning task, its example drawn from the project's own tables."""
+    return (
+        "List the REST endpoints the requirements need: for each table the create, list, read, update and "
+        "delete endpoints that make sense. Paths are plural kebab-case with {camelCase} parameters, "
+        f"like {example_path(tables)} for this project's first table."
+    )
 
 
 def _lines(items: Iterable[str], limit: int = MAX_CONTEXT_LINES) -> str:

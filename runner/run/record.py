@@ -16,7 +16,7 @@ from runner.profiler.profile import CALL_COLUMNS
 
 PhaseStatus = Literal["ok", "failed", "partial", "skipped"]
 RunStatus = Literal["running", "interrupted", "finished", "failed"]
-PHASE_NAMES = ("analyze", "database", "interface", "test")
+PHASE_NAMES = ("analyze", "database", "interface", "test", "realize")
 
 PROFILER_COLUMNS = CALL_COLUMNS  # the profiler defines the per-call measurement columns
 """Per-call measurement columns shared with the profiler (contract); None where not measured."""
@@ -44,6 +44,9 @@ class CallAttempt:
     engine: str | None
     schema_hash: str
     wall_seconds: float
+    grammar: str = "schema"
+    """"narrowed" (the schema narrowed by what the run knew, runner.run.narrow), "schema" (the plain tool
+    schema; every call stored before narrowing existed) or "none" (free mode: nothing constrained)."""
     parsed_json: str | None = None
     """The validated arguments (JSON) when `valid`."""
     measures: dict[str, float | int | None] = field(default_factory=dict)
@@ -77,6 +80,19 @@ class Interval(BaseModel):
         return self.mean + (self.half_width or 0.0)
 
 
+class RuntimeResult(BaseModel):
+    """What ran when the project's backend was executed (runner.run.runtime; the runtime axis)."""
+
+    track: str = "full"
+    own_tests: int = Field(0, description="the model's test functions run")
+    own_passed: int = 0
+    gold_tests: int = Field(0, description="gold test functions run against the model's realize")
+    gold_passed: int = 0
+    mutants: int = Field(0, description="mutants of the gold realize run against the model's tests")
+    killed: int = 0
+    failures: list[str] = Field(default_factory=list, description="the first failures, one line each")
+
+
 class ProjectResult(BaseModel):
     """One project under one repeat (one seed)."""
 
@@ -87,6 +103,7 @@ class ProjectResult(BaseModel):
     axes: dict[str, float]
     dimensions: dict[str, float]
     phases: dict[str, PhaseSummary]
+    runtime: RuntimeResult | None = Field(None, description="None in records made before rubric v3")
 
 
 class RunRecord(BaseModel):
@@ -97,6 +114,7 @@ class RunRecord(BaseModel):
     model: str
     backend: str
     suite: str
+    track: str = Field("full", description="full, realize or test (runner.run.tracks)")
     mode: str
     engine: str | None
     repeats: int

@@ -16,27 +16,28 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from backends.base import Backend, BackendError, LoadConfig
+from backends.base import Backend, BackendError, LoadConfig, UnsupportedCapability
 from runner.errors import ConfigError, LapbenchError
 from runner.profiler import LoadProfile, aggregate, profile_load
 from runner.projects import Project
 from runner.rubric.types import RUBRIC_VERSION
 from runner.run.aggregate import build_record
 from runner.run.config import RunConfig
-from runner.run.identity import check_resumable, check_unique_ids, run_inputs
+from runner.run.identity import STORED_GRAMMAR, check_resumable, check_unique_ids, run_inputs
 from runner.run.lock import hold_run
 from runner.run.parallel import check_parallel, execute_jobs
 from runner.run.pipeline import ProjectOutcome
-from runner.run.record import PHASE_NAMES, CallAttempt, ProjectResult, RunRecord
-from runner.run.scoring import phase_summaries, score_outcome
+from runner.run.record import CallAttempt, ProjectResult, RunRecord, RuntimeResult
+from runner.run.scoring import execute_outcome, phase_summaries, score_outcome
 from runner.run.store import ResultsStore, now_iso
 from runner.run.store_file import StoreWriteError
+from runner.run.tracks import TRACK_PHASES, check_track
 
 
 class RunInterrupted(LapbenchError):
@@ -166,14 +167,16 @@ def _execute(
     if row["status"] == "finished" and row["record_json"]:
         return store.load_run(run_id)
     stored = store.run_config(run_id)
-    config = RunConfig.model_validate(stored["run"])
+    # a run stored before `--grammar` and `--dry` existed decoded under the plain schema without a repetition
+    # penalty: resume it the same way
+    config = RunConfig.model_validate({"grammar": STORED_GRAMMAR, "dry": 0.0, **stored["run"]})
     projects = [Project.model_validate(p) for p in stored["projects"]]
     check_resumable(run_id, stored, projects)
     replay = store.finished_calls(run_id)
     replayed_seconds = sum(c.wall_seconds for c in replay.values())
     store.set_status(run_id, "running")
     if hooks.on_start is not None:
-        hooks.on_start(run_id, len(projects) * config.repeats * len(PHASE_NAMES))
+        hooks.on_start(run_id, len(projects) * config.repeats * len(TRACK_PHASES[config.track]))
     try:
         backend, load = _load_backend(config, create_backend)
     except LapbenchError:
@@ -187,6 +190,11 @@ def _execute(
         raise RunInterrupted(
             f"run {run_id} interrupted; every finished call is saved in {results_path}",
             hint=f"continue it with `lapbench run --resume {run_id} --results {results_path}`",
+        ) from None
+    except UnsupportedCapability as err:  # an option this model or server cannot honour: resuming cannot help
+        store.set_status(run_id, "failed")
+        raise LapbenchError(
+            f"run {run_id} stopped: {err}", hint="start a new run without that option"
         ) from None
     except BackendError as err:
         store.set_status(run_id, "failed")
@@ -214,7 +222,8 @@ def _execute(
 def _store_outcome(store: ResultsStore, run_id: str, outcome: ProjectOutcome, seed: int) -> ProjectResult:
     """Score a finished project, store its phases and scores, and return its result."""
     project, repeat = outcome.project, outcome.repeat
-    card = score_outcome(outcome, project)
+    runtime = execute_outcome(outcome)
+    card = score_outcome(outcome, project, runtime)
     phases = phase_summaries(outcome)
     for name, phase in outcome.phases.items():
         document = phase.document.model_dump_json(by_alias=True) if phase.document else None
@@ -228,6 +237,7 @@ def _store_outcome(store: ResultsStore, run_id: str, outcome: ProjectOutcome, se
         axes={k: round(v, 3) for k, v in card.axes.items()},
         dimensions={k: round(v, 3) for k, v in card.dimension_points().items()},
         phases=phases,
+        runtime=RuntimeResult(**{**asdict(runtime), "failures": list(runtime.failures)}),
     )
 
 
@@ -254,6 +264,7 @@ def benchmark(
     from runner.profiler import collect_machine_info
 
     check_unique_ids(projects)
+    check_track(config.track, projects)
     inputs = run_inputs(config.model_dump(), [p.model_dump() for p in projects])  # reads the model first
     check_fit(config)
     check_parallel(config)

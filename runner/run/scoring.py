@@ -7,6 +7,7 @@ on the first try, the tool-call statistics the oracle run gives) both end in `sc
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,15 +19,19 @@ from runner.rubric.analyze import score_analysis
 from runner.rubric.database import score_database
 from runner.rubric.efficiency import ToolCallStats, score_efficiency
 from runner.rubric.interface import score_interface
+from runner.rubric.runtime import RuntimeFigures, score_runtime
 from runner.rubric.testlogic import score_tests
 from runner.rubric.total import ScoreCard, total_score
 from runner.run.config import RunConfig
 from runner.run.harness import ToolResult
 from runner.run.pipeline import ProjectOutcome
 from runner.run.record import PHASE_NAMES, PhaseSummary
+from runner.run.runtime import execute_project
+from runner.run.tracks import TRACK_PHASES
 from runner.schemas.analyze import AnalyzeDocument
 from runner.schemas.database import DatabaseDocument
 from runner.schemas.interface import InterfaceDocument
+from runner.schemas.realize import RealizeDocument
 from runner.schemas.testlogic import TestDocument
 
 DEFAULT_RETRIES = int(RunConfig.model_fields["retries"].default)
@@ -40,15 +45,17 @@ class Documents:
     database: DatabaseDocument | None = None
     interface: InterfaceDocument | None = None
     test: TestDocument | None = None
+    realize: RealizeDocument | None = None
 
     @classmethod
     def of(cls, docs: Mapping[str, BaseModel | None]) -> Documents:
-        a, d, i, t = (docs.get(p) for p in PHASE_NAMES)
+        a, d, i, t, r = (docs.get(p) for p in PHASE_NAMES)
         return cls(
             a if isinstance(a, AnalyzeDocument) else None,
             d if isinstance(d, DatabaseDocument) else None,
             i if isinstance(i, InterfaceDocument) else None,
             t if isinstance(t, TestDocument) else None,
+            r if isinstance(r, RealizeDocument) else None,
         )
 
 
@@ -72,42 +79,83 @@ def tool_stats(outcome: ProjectOutcome) -> list[ToolCallStats]:
     ]
 
 
-def planned_parts(planned: Mapping[str, int], project: Project) -> int:
+def planned_parts(planned: Mapping[str, int], project: Project, track: str = "full") -> int:
     """Tool calls the work needed: what the run planned per phase (skipped parts included), and never
     less than the project asks for (a table per required entity, the endpoint plan plus an operation
-    per required capability, one call for the analysis and for the tests), so planning less is no
-    shortcut."""
+    per required capability, one call for the analysis and for the tests, the logic of an operation
+    per required capability), so planning less is no shortcut. Only the phases of the track count."""
     floors = {
         "analyze": 1,
         "database": len(project.entities),
         "interface": 1 + len(project.capabilities),
         "test": 1,
+        "realize": len(project.capabilities),
     }
-    return sum(max(planned.get(phase, 0), floor) for phase, floor in floors.items())
+    phases = TRACK_PHASES[track]
+    return sum(max(planned.get(phase, 0), floor) for phase, floor in floors.items() if phase in phases)
 
 
 def score_documents(
-    docs: Documents, project: Project, stats: Sequence[ToolCallStats], planned: Mapping[str, int]
+    docs: Documents,
+    project: Project,
+    stats: Sequence[ToolCallStats],
+    planned: Mapping[str, int],
+    runtime: RuntimeFigures | None = None,
+    track: str = "full",
 ) -> ScoreCard:
+    """The score card; in a controlled track only what the model wrote is scored (the axes of the gold
+    documents it was given earn nothing: they are not its work)."""
+    written = TRACK_PHASES[track]
     dimensions = [
-        *score_analysis(docs.analyze, project.entities, project.capabilities),
-        *score_database(docs.database, project.entities),
-        *score_interface(docs.interface, docs.database, project.capabilities),
-        *score_tests(docs.test, docs.interface, project.capabilities),
-        *score_efficiency(stats, planned_parts(planned, project)),
+        *(
+            score_analysis(docs.analyze, project.entities, project.capabilities)
+            if "analyze" in written
+            else []
+        ),
+        *(score_database(docs.database, project.entities) if "database" in written else []),
+        *(
+            score_interface(docs.interface, docs.database, project.capabilities)
+            if "interface" in written
+            else []
+        ),
+        *(score_tests(docs.test, docs.interface, project.capabilities) if "test" in written else []),
+        *score_runtime(runtime, track),
+        *score_efficiency(stats, planned_parts(planned, project, track)),
     ]
     return total_score(dimensions)
 
 
-def score_outcome(outcome: ProjectOutcome, project: Project) -> ScoreCard:
-    docs = Documents.of({name: phase.document for name, phase in outcome.phases.items()})
+def outcome_documents(outcome: ProjectOutcome) -> Documents:
+    """The model's documents plus the gold ones a controlled track gave it."""
+    written = {name: phase.document for name, phase in outcome.phases.items()}
+    return Documents.of({**outcome.given, **{k: v for k, v in written.items() if v is not None}})
+
+
+def execute_outcome(outcome: ProjectOutcome) -> RuntimeFigures:
+    """Run the backend the outcome's documents make (runner.run.runtime)."""
+    docs = outcome_documents(outcome)
+    return execute_project(
+        outcome.track,
+        outcome.project.id,
+        tests=docs.test,
+        database=docs.database,
+        interface=docs.interface,
+        realize=docs.realize,
+    )
+
+
+def score_outcome(
+    outcome: ProjectOutcome, project: Project, runtime: RuntimeFigures | None = None
+) -> ScoreCard:
+    """`runtime`: the execution's figures (`execute_outcome`); None scores the runtime axis 0."""
     planned = {name: max(phase.planned, len(phase.results)) for name, phase in outcome.phases.items()}
-    return score_documents(docs, project, tool_stats(outcome), planned)
+    docs = outcome_documents(outcome)
+    return score_documents(docs, project, tool_stats(outcome), planned, runtime, outcome.track)
 
 
 def _parts(docs: Documents, data: Mapping[str, object]) -> dict[str, list[object]]:
     """The tool-call answers the pipeline asks for: the analysis, one table each, the endpoint plan and one
-    operation each, one test function each."""
+    operation each, one test function each, the logic of each operation."""
 
     def items(phase: str, *keys: str) -> list[object]:
         node = data.get(phase)
@@ -121,6 +169,7 @@ def _parts(docs: Documents, data: Mapping[str, object]) -> dict[str, list[object
         "database": tables if docs.database else [],
         "interface": [{"plan": True}, *items("interface", "operations")] if docs.interface else [],
         "test": items("test", "functions") if docs.test else [],
+        "realize": items("realize", "operations") if docs.realize else [],
     }
 
 
@@ -137,9 +186,29 @@ def perfect_run(docs: Documents, data: Mapping[str, object]) -> tuple[list[ToolC
 
 
 def score_static(data: Mapping[str, object], docs: Documents, project: Project) -> ScoreCard:
-    """Score documents as if a perfect run had produced them (gold answers, their mutants)."""
+    """Score documents as if a perfect run had produced them (gold answers, their mutants), their
+    backend executed as in the full track."""
     stats, planned = perfect_run(docs, data)
-    return score_documents(docs, project, stats, planned)
+    return score_documents(docs, project, stats, planned, _static_runtime(docs, project.id), "full")
+
+
+_STATIC_RUNTIME: dict[str, RuntimeFigures] = {}
+
+
+def _static_runtime(docs: Documents, project_id: str) -> RuntimeFigures:
+    """Executions are deterministic (seeded), and calibration scores many mutants that leave the
+    executed documents alone (a defect in the analysis): each distinct set is executed once."""
+    parts = (docs.test, docs.database, docs.interface, docs.realize)
+    digest = hashlib.sha256(project_id.encode())
+    for part in parts:
+        digest.update(b"\0" + (part.model_dump_json(by_alias=True).encode() if part else b""))
+    key = digest.hexdigest()
+    if key not in _STATIC_RUNTIME:
+        _STATIC_RUNTIME[key] = execute_project(
+            "full", project_id, tests=docs.test, database=docs.database, interface=docs.interface,
+            realize=docs.realize,
+        )  # fmt: skip
+    return _STATIC_RUNTIME[key]
 
 
 def phase_summaries(outcome: ProjectOutcome) -> dict[str, PhaseSummary]:

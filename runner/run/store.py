@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS calls (
   engine TEXT,
   schema_hash TEXT NOT NULL,
   wall_seconds REAL NOT NULL,
+  grammar TEXT,
   {_PROFILER_DDL},
   UNIQUE (run_id, call_key)
 );
@@ -90,8 +91,10 @@ CREATE TABLE IF NOT EXISTS scores (
 _CALL_FIELDS = (
     "run_id", "call_key", "repeat", "project", "phase", "part", "attempt", "created_at", "prompt",
     "raw_output", "parsed_json", "valid", "errors_json", "feedback", "finish_reason", "constrained",
-    "engine", "schema_hash", "wall_seconds", *PROFILER_COLUMNS,
+    "engine", "schema_hash", "wall_seconds", "grammar", *PROFILER_COLUMNS,
 )  # fmt: skip
+_ADDED_CALL_COLUMNS = {"grammar": "TEXT", "compile_seconds": "REAL", "reasoning_tokens": "INTEGER"}
+"""Call columns newer than the first stores: added to an older store when it is opened for writing."""
 
 
 def now_iso() -> str:
@@ -117,6 +120,7 @@ class ResultsStore:
                 self._db.execute("PRAGMA synchronous=FULL")
                 self._db.execute("PRAGMA foreign_keys=ON")
                 self._db.executescript(SCHEMA)
+                _add_missing_columns(self._db)
         except sqlite3.Error as err:
             self._db.close()
             raise store_error(self.path, err) from None
@@ -224,7 +228,7 @@ class ResultsStore:
             "prompt": call.prompt, "raw_output": call.raw_output, "parsed_json": call.parsed_json,
             "valid": int(call.valid), "errors_json": json.dumps(list(call.errors)), "feedback": call.feedback,
             "finish_reason": call.finish_reason, "constrained": int(call.constrained), "engine": call.engine,
-            "schema_hash": call.schema_hash, "wall_seconds": call.wall_seconds,
+            "schema_hash": call.schema_hash, "wall_seconds": call.wall_seconds, "grammar": call.grammar,
         }  # fmt: skip
         values.update({name: call.measures.get(name) for name in PROFILER_COLUMNS})
         marks = ",".join("?" for _ in _CALL_FIELDS)
@@ -276,7 +280,15 @@ class ResultsStore:
         return [dict(row) for row in rows]
 
 
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    have = {str(row[1]) for row in db.execute("PRAGMA table_info(calls)")}
+    for name, kind in _ADDED_CALL_COLUMNS.items():
+        if name not in have:
+            db.execute(f"ALTER TABLE calls ADD COLUMN {name} {kind}")
+
+
 def _row_to_call(row: sqlite3.Row) -> CallAttempt:
+    columns = set(row.keys())  # a store opened read-only may predate the newer columns
     return CallAttempt(
         key=row["call_key"],
         repeat=row["repeat"],
@@ -295,5 +307,6 @@ def _row_to_call(row: sqlite3.Row) -> CallAttempt:
         schema_hash=row["schema_hash"],
         wall_seconds=row["wall_seconds"],
         parsed_json=row["parsed_json"],
-        measures={name: row[name] for name in PROFILER_COLUMNS},
+        grammar=row["grammar"] if "grammar" in columns and row["grammar"] else "schema",
+        measures={name: row[name] if name in columns else None for name in PROFILER_COLUMNS},
     )

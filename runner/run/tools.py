@@ -11,6 +11,7 @@ from typing import Any
 
 from runner.run.grammar import grammar_schema, tool_model
 from runner.run.harness import ToolSpec
+from runner.run.narrow import RunKnowledge, narrow_schema
 from runner.run.normalize import schema_hash
 from runner.run.parts import ENDPOINT_PLAN, validate_endpoint_plan
 from runner.schemas.digest import describe_schema
@@ -26,11 +27,13 @@ MAX_TOKENS: dict[str, int] = {
     ENDPOINT_PLAN: 1536,
     "interface.operation": 1280,
     "test.function": 13312,
+    "realize.operation": 3072,
 }
 """Output budget per call: enough for a good answer from a capable model, a hard stop for a looping one.
 Each is about 1.2x the longest gold part of the 8 reference projects in SmolLM2 tokens (compact JSON):
 analyze 1653, database file 2594, table 414, endpoint plan 1179, operation 1010, test function 11146
-(clinic_appointments); the harness shrinks a budget to what fits the model's context."""
+(clinic_appointments), realize operation 2556 (event_tickets POST /orders); the harness shrinks a budget
+to what fits the model's context."""
 RUN_TOOLS = tuple(MAX_TOKENS)
 """The tools the pipeline calls."""
 
@@ -61,17 +64,24 @@ def make_tool(
     name: str,
     validate: Callable[[Any], ValidationReport] | None = None,
     max_tokens: int | None = None,
+    known: RunKnowledge | None = None,
 ) -> ToolSpec:
-    """The tool as the harness calls it; `json_schema` is exactly what the grammar engine compiles."""
+    """The tool as the harness calls it; `json_schema` is exactly what the grammar engine compiles: the
+    plain engine schema, or with `known` that schema narrowed by what the run knows (runner.run.narrow)."""
     engine_schema = grammar_schema(name)
+    digest = _hash(name)
+    if known is not None:
+        engine_schema = narrow_schema(name, engine_schema, known)
+        digest = schema_hash(engine_schema)
     return ToolSpec(
         name="write_endpoint_plan" if name == ENDPOINT_PLAN else tool_name(name),
         json_schema=engine_schema,
-        schema_hash=_hash(name),
+        schema_hash=digest,
         validate=validate or _validator(name),
         parse=lambda text: parse_lenient(text, None if name == ENDPOINT_PLAN else name).data,
         max_tokens=max_tokens or MAX_TOKENS[name],
         doc=tool_doc(name),
+        grammar="schema" if known is None else "narrowed",
     )
 
 

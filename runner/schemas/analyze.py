@@ -24,7 +24,9 @@ class Actor(AstModel):
     """A kind of user of the system."""
 
     name: str = Field(
-        pattern=CAMEL_CASE, max_length=NAME_MAX, description="camelCase, e.g. customer, seller."
+        pattern=CAMEL_CASE,
+        max_length=NAME_MAX,
+        description="camelCase: a kind of user the requirements name.",
     )
     kind: ActorKind = Field(description="guest: anonymous; member: signed-in user; admin: operator.")
     description: str = Field(max_length=DESCRIPTION_MAX, description="Who they are and what they may do.")
@@ -34,7 +36,9 @@ class Entity(AstModel):
     """A business object the system stores."""
 
     name: str = Field(
-        pattern=SNAKE_CASE, max_length=NAME_MAX, description="snake_case singular, e.g. order_item."
+        pattern=SNAKE_CASE,
+        max_length=NAME_MAX,
+        description="snake_case singular: a noun the requirements name.",
     )
     description: str = Field(max_length=DESCRIPTION_MAX, description="What it is and its key attributes.")
 
@@ -45,7 +49,7 @@ class Feature(AstModel):
     id: str = Field(pattern=ITEM_ID, max_length=16, description="Unique id, e.g. F1, F2.")
     actor: str = Field(pattern=CAMEL_CASE, max_length=NAME_MAX, description="Name of the actor who does it.")
     description: str = Field(
-        max_length=DESCRIPTION_MAX, description="One capability, e.g. 'create an article'."
+        max_length=DESCRIPTION_MAX, description="One capability: a verb and an entity of this project."
     )
 
 
@@ -54,7 +58,7 @@ class Rule(AstModel):
 
     id: str = Field(pattern=ITEM_ID, max_length=16, description="Unique id, e.g. R1, R2.")
     description: str = Field(
-        max_length=DESCRIPTION_MAX, description="The rule, e.g. 'a title is 1-200 characters'."
+        max_length=DESCRIPTION_MAX, description="The rule: a limit the requirements set on data or actions."
     )
 
 

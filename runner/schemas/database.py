@@ -37,7 +37,7 @@ def _description(what: str) -> Any:
 class ForeignKey(AstModel):
     """A uuid column referencing another table's primary key."""
 
-    name: str = _snake("Column name, snake_case ending in _id, e.g. author_id.")
+    name: str = _snake("Column name, snake_case ending in _id: the role of the referenced row.")
     target_table: str = _snake("Name of the referenced table (its id column).")
     unique: bool = Field(description="true for a 1:1 relation (at most one row per target).")
     nullable: bool = Field(description="true if the reference is optional.")
@@ -64,7 +64,7 @@ class Index(AstModel):
 
 
 class Table(AstModel):
-    """One table. Names are snake_case plural, e.g. article_comments."""
+    """One table. Names are snake_case plural."""
 
     name: str = _snake("Table name, snake_case plural, unique in the whole schema.")
     description: str = _description("What one row represents.")
@@ -91,12 +91,12 @@ class DatabaseFile(AstModel):
     filename: str = Field(
         pattern=r"^[a-z0-9][a-z0-9_.-]*$",
         max_length=NAME_MAX,
-        description="File name, e.g. schema-02-articles.prisma.",
+        description="File name: lowercase, ending in .prisma.",
     )
     namespace: str = Field(
         pattern=r"^[A-Z][A-Za-z0-9]*$",
         max_length=NAME_MAX,
-        description="PascalCase group name, e.g. Articles.",
+        description="PascalCase group name.",
     )
     tables: list[Table] = Field(
         min_length=1, max_length=MAX_TABLES_PER_FILE, description="Tables of this namespace."

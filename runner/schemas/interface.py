@@ -166,7 +166,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*shadows an attribute.*")
 
     class Component(AstModel):
-        """A named type, e.g. IArticle, IArticle.ICreate (request body), IArticle.ISummary."""
+        """A named type: I<Entity>, I<Entity>.ICreate (request body), I<Entity>.ISummary (<Entity> in PascalCase)."""
 
         name: str = Field(pattern=COMPONENT_NAME, max_length=NAME_MAX, description="PascalCase type name.")
         description: str = _description(required=True)
@@ -180,7 +180,7 @@ with warnings.catch_warnings():
         """One `{name}` segment of the path."""
 
         name: str = Field(
-            pattern=CAMEL_CASE, max_length=NAME_MAX, description="Name as in the path, e.g. articleId."
+            pattern=CAMEL_CASE, max_length=NAME_MAX, description="Name as in the path's {braces}."
         )
         description: str = _description(required=True)
         schema: UuidParameterSchema | IntegerSchema = Field(  # type: ignore[assignment]
@@ -192,7 +192,9 @@ class Operation(AstModel):
     """One HTTP endpoint."""
 
     path: str = Field(
-        pattern=PATH_PATTERN, max_length=200, description="e.g. /articles/{articleId}/comments."
+        pattern=PATH_PATTERN,
+        max_length=200,
+        description="Plural kebab-case resources and {camelCase} parameters.",
     )
     method: HttpMethod = Field(description="HTTP method; search with a body uses patch.")
     name: str = Field(

@@ -18,10 +18,10 @@ from runner.schemas.interface import schema_tag
 
 # Patterns explained in words: a small model fixes "use snake_case" better than a regex.
 PATTERN_WORDS = {
-    SNAKE_CASE: "snake_case, e.g. order_items",
-    CAMEL_CASE: "camelCase, e.g. articleId",
-    IDENTIFIER: "an identifier, e.g. article",
-    COMPONENT_NAME: "PascalCase type name, e.g. IArticle.ICreate",
+    SNAKE_CASE: "snake_case (lowercase words joined by underscores)",
+    CAMEL_CASE: "camelCase (a lowercase word, then capitalised words, no separators)",
+    IDENTIFIER: "an identifier (letters, digits, _ or $, not starting with a digit)",
+    COMPONENT_NAME: "PascalCase type name (capitalised words; parts joined by dots)",
 }
 
 _TYPE_WORDS = {

@@ -97,8 +97,8 @@ class Join(AstModel):
         max_length=NAME_MAX,
         description="`as` of an earlier join that holds the foreign key, or null for the step's table.",
     )
-    foreign_key: str = _column("Foreign key column, e.g. author_id.")
-    target: str = bound_field("Name of the joined row, e.g. author (null if the key is null).")
+    foreign_key: str = _column("Foreign key column of the table read.")
+    target: str = bound_field("Name of the joined row (null if the key is null).")
 
 
 class OrderBy(AstModel):

@@ -110,8 +110,8 @@ class RefExpr(AstModel):
     path: list[Annotated[str, Field(pattern=NAME, max_length=NAME_MAX)]] = Field(
         default=[],
         max_length=MAX_PATH,
-        description='Properties, columns or joins read in turn, e.g. ["author", "username"]; [] for the value '
-        "itself; reading into null gives null.",
+        description="Properties, columns or joins read in turn, outermost first; [] for the value itself; "
+        "reading into null gives null.",
     )
 
 

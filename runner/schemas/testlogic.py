@@ -254,7 +254,7 @@ class ApiCall(AstModel):
     kind: Literal["apiCall"] = kind_field()
     method: HttpMethod = Field(description="Operation method.")
     path: str = Field(
-        pattern=PATH_PATTERN, max_length=200, description="Operation path, e.g. /articles/{articleId}."
+        pattern=PATH_PATTERN, max_length=200, description="Operation path, as the interface writes it."
     )
     parameters: list[PropertyAssignment] = Field(
         max_length=MAX_ARGUMENTS, description="One value per {name} in path."
@@ -312,7 +312,9 @@ class TestFunction(AstModel):
     __test__: ClassVar[bool] = False  # not a pytest test class
 
     name: str = Field(
-        pattern=r"^test_[a-z0-9_]+$", max_length=NAME_MAX, description="e.g. test_create_article."
+        pattern=r"^test_[a-z0-9_]+$",
+        max_length=NAME_MAX,
+        description="test_ then snake_case words saying what it checks.",
     )
     scenario: str = Field(max_length=DESCRIPTION_MAX, description="What the test does and checks.")
     statements: list[Statement] = Field(min_length=1, max_length=MAX_STATEMENTS, description="Test body.")

@@ -166,6 +166,42 @@ def make_test_function(name: str, operations: list[str]) -> dict[str, Any]:
     return {"name": name, "scenario": "create and check", "statements": statements}
 
 
+def _ref(name: str, *path: str) -> dict[str, Any]:
+    return {"kind": "ref", "name": name, "path": list(path)}
+
+
+def _now() -> dict[str, Any]:
+    return {"kind": "call", "function": "now", "arguments": []}
+
+
+def realize_operation(method: str, path: str) -> dict[str, Any]:
+    """Plain logic for one of the designer's operations: the row by its id (or the caller's first list),
+    written from the body, returned with the component's fields."""
+    todo = path.endswith(("/todos", "{todoId}"))
+    table, fields = ("todos", ["id", "title", "done"]) if todo else ("todo_lists", ["id", "title"])
+    params = re.findall(r"\{(\w+)\}", path)
+    key = "todo_list_id" if path.endswith("/todos") else "id"
+    where = [{"column": key, "op": "eq", "value": _ref("params", params[-1])}] if params else []
+    where = where or [{"column": "member_id", "op": "eq", "value": _ref("actor", "id")}]
+    if method == "post":
+        owner = ("todo_list_id", _ref("params", params[-1])) if todo else ("member_id", _ref("actor", "id"))
+        values = [owner, ("title", _ref("body", "title")), ("created_at", _now())]
+        values += [("done", {"kind": "literal", "value": False})] if todo else []
+        step: dict[str, Any] = {"kind": "insert", "table": table, "as": "row", "values": [{"column": c, "value": v} for c, v in values]}  # fmt: skip
+    elif method == "put":
+        changed = ["title", "done"] if todo else ["title"]
+        step = {"kind": "update", "table": table, "where": where, "as": "row",
+                "set": [{"column": c, "value": _ref("body", c)} for c in changed]}  # fmt: skip
+    elif method == "delete":
+        step = {"kind": "delete", "table": table, "where": where}
+    else:
+        step = {"kind": "select", "table": table, "as": "row", "mode": "one", "where": where}
+    returns = None
+    if method != "delete":
+        returns = {"kind": "object", "properties": [{"name": f, "value": _ref("row", f)} for f in fields]}
+    return {"method": method, "path": path, "actors": ["member"], "steps": [step], "returns": returns}
+
+
 def answer(request: GenerationRequest) -> str:
     """The reply of a competent model to any pipeline prompt for the todo project."""
     prompt = _task(request)
@@ -187,6 +223,9 @@ def answer(request: GenerationRequest) -> str:
     elif kind == "write_test_function":
         name = re.search(r"function `(\w+)`", task).group(1)  # type: ignore[union-attr]
         data = make_test_function(name, _block(prompt, "Operations you may call"))
+    elif kind == "write_realize_operation":
+        method, path = re.search(r"logic of `(\w+) (\S+)`", task).groups()  # type: ignore[union-attr]
+        data = realize_operation(method, path)
     else:
         raise AssertionError(f"designer got an unknown tool: {kind!r}")
     return json.dumps(data)

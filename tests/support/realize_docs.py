@@ -102,6 +102,7 @@ UUID = {"type": "string", "format": "uuid"}
 NUM = {"type": "number"}
 INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
+NULL = {"type": "null"}
 
 
 def _ref(name: str) -> dict[str, Any]:
@@ -137,6 +138,8 @@ INTERFACE = {
         _op("post", "/orders", "IOrder.ICreate", "IOrder", "customer"),
         _op("get", "/orders/stats", None, "IOrder.IStats", "customer"),
         _op("get", "/orders/{orderId}", None, "IOrder", "customer"),
+        _op("post", "/auth/customers/login", "ICustomer.ILogin", "ICustomer.ISession", None),
+        _op("post", "/products/prune", "IProduct.IPrune", "IProduct.IPruned", "admin"),
     ],
     "components": [
         _component(
@@ -219,6 +222,17 @@ INTERFACE = {
             weekday=INT,
             later=S,
         ),
+        _component("ICustomer.ILogin", ["email", "password"], email=S, password=S, verifyOnly=BOOL),
+        _component("ICustomer.ISession", ["id", "token"], id=UUID, token={"oneOf": [_ref("IToken"), NULL]}),
+        _component(
+            "IProduct.IPrune",
+            ["ids"],
+            ids={"type": "array", "items": UUID},
+            below={"oneOf": [NUM, {"type": "null"}]},
+            keep={"oneOf": [S, {"type": "null"}]},
+            dryRun=BOOL,
+        ),
+        _component("IProduct.IPruned", ["removed", "left"], removed=INT, left=INT),
     ],
 }
 
@@ -306,6 +320,21 @@ REALIZE = {
             _step("check", condition=call("eq", ref("order", "customer_id"), ref("actor", "id")), status=403, message="not your order"),
             _step("select", table="order_lines", **{"as": "lines"}, mode="many", where=[flt("order_id", "eq", ref("order", "id"))]),
         ], "returns": obj(id=ref("order", "id"), customerId=ref("order", "customer_id"), total=ref("order", "total"), lines=each_map(ref("lines"), "x", obj(productId=ref("x", "product_id"), quantity=ref("x", "quantity"))), tags={"kind": "array", "elements": []})},
+        # the rest: filters ne lt gt isNull, `when` on check, let, delete and signIn, `each` on delete
+        {"method": "post", "path": "/auth/customers/login", "actors": [], "steps": [
+            _step("select", table="customers", **{"as": "customer"}, mode="one", status=401, where=[flt("email", "eq", ref("body", "email"))]),
+            _step("check", condition=call("verifyPassword", ref("body", "password"), ref("customer", "password_hash")), status=401, message="wrong password"),
+            _step("signIn", actor="customer", account=ref("customer", "id"), **{"as": "token"}, when=call("not", call("coalesce", ref("body", "verifyOnly"), lit(False)))),
+        ], "returns": obj(id=ref("customer", "id"), token=ref("token"))},
+        {"method": "post", "path": "/products/prune", "actors": ["admin"], "steps": [
+            _step("check", condition=call("ge", ref("body", "below"), lit(0)), status=400, message="below is negative", when=call("not", call("isNull", ref("body", "below")))),
+            _step("select", table="products", **{"as": "doomed"}, mode="many", where=[
+                flt("id", "in", ref("body", "ids")), flt("price", "lt", call("coalesce", ref("body", "below"), lit(1e9))),
+                flt("name", "ne", ref("body", "keep"), optional=True), flt("note", "isNull")]),
+            _step("let", **{"as": "removed"}, value=call("length", ref("doomed")), when=call("not", call("coalesce", ref("body", "dryRun"), lit(False)))),
+            _step("delete", table="products", where=[flt("id", "eq", ref("d", "id"))], each={"array": ref("doomed"), "as": "d"}, when=call("not", call("coalesce", ref("body", "dryRun"), lit(False)))),
+            _step("select", table="products", **{"as": "left"}, mode="count", where=[flt("stock", "gt", lit(-1))]),
+        ], "returns": obj(removed=call("coalesce", ref("removed"), lit(0)), left=ref("left"))},
     ]
 }  # fmt: skip
 
