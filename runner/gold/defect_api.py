@@ -66,6 +66,11 @@ def response_loses_fields(data: Data, rng: random.Random) -> Data | None:
         table = by_name[naming.best_match(naming.key(naming.dto_base(component["name"])), by_name) or ""]
         stored = {c["name"] for c in table["columns"]} | {fk["name"] for fk in table["foreignKeys"]}
         candidates += [(component, p) for p in component["schema"]["properties"] if naming.snake(p) in stored]
+    return _drop_property(data, rng, candidates)
+
+
+def _drop_property(data: Data, rng: random.Random, candidates: list[tuple[Data, str]]) -> Data | None:
+    """One (component, property) of `candidates` removed from the component's schema, else None."""
     choice = pick(rng, candidates)
     if choice is None:
         return None
@@ -94,13 +99,7 @@ def list_not_paginated(data: Data, rng: random.Random) -> Data | None:
         for p in by_name[n]["schema"]["properties"]
         if set(naming.words(p)) & PAGING_WORDS
     ]
-    choice = pick(rng, candidates)
-    if choice is None:
-        return None
-    component, prop = choice
-    del component["schema"]["properties"][prop]
-    component["schema"]["required"] = [r for r in component["schema"]["required"] if r != prop]
-    return data
+    return _drop_property(data, rng, candidates)
 
 
 def write_without_authorization(data: Data, rng: random.Random) -> Data | None:
