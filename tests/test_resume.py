@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from runner.run.record import PHASE_NAMES
 from runner.run.store import ResultsStore
 
 PROJECT = """
@@ -90,5 +91,5 @@ def test_sigint_and_sigkill_then_resume(smollm2_gguf: Path, tmp_path: Path) -> N
     with ResultsStore(db) as store:
         record = store.load_run(run_id)
     assert record.status == "finished" and record.calls == len(final)
-    assert set(record.phases) == {"analyze", "database", "interface", "test"}
+    assert set(record.phases) == set(PHASE_NAMES)
     assert record.model_dump_json(indent=2) == out.strip()[out.strip().index("{") :]
