@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from backends.fake import FakeBackend
 from runner.cli import app
@@ -21,17 +21,10 @@ from runner.run.harness import CONTEXT_OVERFLOW
 from runner.run.progress import score_tables
 from runner.run.run import execute_run, start_run
 from runner.run.store import ResultsStore
+from tests.support.cli_errors import failed_one_line
 from tests.support.processes import one_line_error, run
 
 cli = CliRunner()
-
-
-def failed_one_line(done: Result) -> str:
-    assert done.exit_code not in (0, None), done.output
-    assert done.exception is None or isinstance(done.exception, SystemExit), repr(done.exception)
-    lines = [line for line in done.output.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, done.output
-    return lines[0]
 
 
 def test_backend_options_from_a_missing_file_is_one_line(tmp_path: Path) -> None:

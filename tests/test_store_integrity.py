@@ -14,11 +14,12 @@ import stat
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from runner.cli import app
 from runner.errors import LapbenchError
 from runner.run.store import ResultsStore
+from tests.support.cli_errors import failed_one_line
 from tests.support.processes import one_line_error, run
 
 cli = CliRunner()
@@ -37,14 +38,6 @@ def damage(db: Path, seed: int = 0) -> None:
     with db.open("r+b") as handle:
         handle.seek(4096)
         handle.write(bytes(rng.getrandbits(8) for _ in range(size - 4096)))
-
-
-def failed_one_line(done: Result) -> str:
-    assert done.exit_code not in (0, None), done.output
-    assert done.exception is None or isinstance(done.exception, SystemExit), repr(done.exception)
-    lines = [line for line in done.output.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, done.output
-    return lines[0]
 
 
 def test_a_damaged_store_is_one_line_in_every_command_and_run_refuses_it(tmp_path: Path) -> None:

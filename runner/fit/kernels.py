@@ -1,7 +1,8 @@
 """The prompt speed of each weight type's matrix kernel on this machine.
 
-Prompt processing is bound by arithmetic, but not at one rate: llama.cpp's CPU kernels for Q4_0 (repacked
-into an interleaved layout) and Q4_1 differ 1.8x on the same matrices here, so a model's FLOPs alone predict
+Prompt processing is bound by arithmetic, but not at one rate: llama.cpp's CPU kernels differ per weight
+type (some, like Q4_0 and Q4_K, are repacked into an interleaved layout; scripts/bench_fit.py prints the
+rates it measures, which differ by more than the 25% a prediction may miss), so a model's FLOPs alone predict
 its prompt speed badly when its weight types are not the calibration model's. A type's rate is measured on
 demand, once per machine: the calibration model is re-quantized to that type by llama.cpp's own quantizer
 (backends.llama_cpp.quantize) and its prompt speed measured. Where a row length does not fit the type's

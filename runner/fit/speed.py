@@ -6,8 +6,8 @@ output head; an untied one not at all) plus the KV cache up to the current depth
 1 / bytes read per token. Prompt processing is bound by arithmetic: one token costs 2 FLOPs per parameter
 that multiplies it (not the embedding lookup, nor the output head, evaluated for the last token only) plus
 attention over the tokens before it, so speed scales with 1 / FLOPs per token — at the rate of the kernel
-of each weight type where the calibration measured it (runner.fit.kernels: Q4_0 and Q4_1 matrices differ
-1.8x on one CPU), else at the calibration model's overall rate.
+of each weight type where the calibration measured it (runner.fit.kernels), else at the calibration
+model's overall rate.
 """
 
 from __future__ import annotations
