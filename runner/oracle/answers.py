@@ -12,8 +12,8 @@ import re
 from typing import Any
 
 from runner.gold import GoldAnswer
+from runner.rubric.interface import needed_components
 from runner.run.plan import resource_of
-from runner.run.realize_phase import needed_components
 from runner.schemas.interface import InterfaceDocument
 
 _TOOL = re.compile(r"Tool `([\w.]+)`")

@@ -18,7 +18,7 @@ Dimensions (WEIGHTS, relative):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from runner.render.openapi import render_openapi, validate_openapi
 from runner.rubric.api_checks import authorization, pagination, required_ops, rest_conventions
@@ -183,14 +183,20 @@ def _failed(label: str, failure: str) -> Checklist:
 
 
 def _reachable(doc: InterfaceDocument, operations: Sequence[Operation]) -> set[str]:
-    known = {c.name: c for c in doc.components}
-    stack = [b for op in operations for b in (op.request_body, op.response_body) if b in known]
+    return needed_components([b for op in operations for b in (op.request_body, op.response_body) if b], doc)
+
+
+def needed_components(names: Iterable[str], doc: InterfaceDocument) -> set[str]:
+    """The named components that exist and every component they reference, transitively."""
     seen: set[str] = set()
-    while stack:
-        name = stack.pop()
-        if name not in seen:
-            seen.add(name)
-            stack.extend(r for r in component_refs(known[name]) if r in known)
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        component = doc.component(name)
+        if name in seen or component is None:
+            continue
+        seen.add(name)
+        todo += component_refs(component)
     return seen
 
 

@@ -9,9 +9,10 @@ phase's parts); the runtime axis then executes what exists (`runner.run.runtime`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from runner.rubric.interface import needed_components
 from runner.run.plan import expect_value
 from runner.run.prompts import components_summary, operation_line, tables_summary
 from runner.run.tools import make_tool
@@ -27,22 +28,6 @@ if TYPE_CHECKING:
     from runner.run.pipeline import PhaseOutcome, ProjectPipeline
 
 REALIZE_TOOL = "realize.operation"
-
-
-def needed_components(names: Iterable[str], doc: InterfaceDocument) -> set[str]:
-    """The named components and every component they reference, transitively."""
-    from runner.rubric.interface import component_refs
-
-    seen: set[str] = set()
-    todo = list(names)
-    while todo:
-        name = todo.pop()
-        component = doc.component(name)
-        if name in seen or component is None:
-            continue
-        seen.add(name)
-        todo += component_refs(component)
-    return seen
 
 
 def realize_task(op: Operation) -> str:
