@@ -27,7 +27,7 @@ from runner.run.tools import make_tool
 from tests.support.designer import answer as designed
 from tests.support.llguidance_text import LlguidanceText
 
-NARROWED_TOOLS = ("database.table", ENDPOINT_PLAN, "interface.operation", "test.function")
+NARROWED_TOOLS = ("database.table", ENDPOINT_PLAN, "interface.operation", "test.function", "realize.operation")
 
 
 @cache
@@ -38,6 +38,7 @@ def _calls(project: str) -> dict[str, list[tuple[RunKnowledge, Any]]]:
     tables = tuple(t.name for t in gold.database.tables())
     actors = tuple(sorted(a.name for a in gold.analyze.actors))
     operations = tuple((op.method, op.path) for op in gold.interface.operations)
+    columns = tuple(dict.fromkeys(c for t in gold.database.tables() for c in t.column_types()))
     return {
         "database.table": [
             (RunKnowledge(tables=tables, table=t["name"]), t)
@@ -56,6 +57,10 @@ def _calls(project: str) -> dict[str, list[tuple[RunKnowledge, Any]]]:
             (RunKnowledge(operations=operations, function=f["name"]), f)
             for f in gold.data["test"]["functions"]
         ],
+        "realize.operation": [
+            (RunKnowledge(tables=tables, columns=columns, actors=actors, endpoint=(op["method"], op["path"])), op)
+            for op in gold.data["realize"]["operations"]
+        ],
     }
 
 
@@ -70,7 +75,7 @@ def test_every_narrowed_schema_admits_what_the_plain_schema_admits_of_gold(proje
     # narrowing must not lose any other
     plain = grammar_schema(tool)
     # jsonschema takes minutes over the test grammar's deep unions on 2 cores: two functions per project
-    calls = _calls(project)[tool][: 2 if tool == "test.function" else None]
+    calls = _calls(project)[tool][: 2 if tool in ("test.function", "realize.operation") else None]
     assert calls
     for known, part in calls:
         narrowed = narrow_schema(tool, plain, known)
@@ -187,3 +192,18 @@ def test_narrowed_grammars_compile_under_llguidance_and_admit_gold(
             project,
             tool,
         )
+
+
+def test_realize_narrowing_refuses_unknown_tables_columns_and_actors() -> None:
+    known, op = _calls("todo")["realize.operation"][0]
+    schema = narrow_schema("realize.operation", grammar_schema("realize.operation"), known)
+    assert _admits(schema, op)
+    step = next(s for s in op["steps"] if "table" in s)
+    for changed in (
+        {**step, "table": "lists"},
+        {**step, "where": [{"join": None, "column": "colour", "op": "eq", "value": None}]},
+    ):
+        wrong = {**op, "steps": [changed if s is step else s for s in op["steps"]]}
+        assert not _admits(schema, wrong) and _admits(grammar_schema("realize.operation"), wrong), changed
+    stranger = {**op, "actors": ["stranger"]}
+    assert not _admits(schema, stranger) and _admits(grammar_schema("realize.operation"), stranger)

@@ -79,7 +79,7 @@ class Store:
         return table
 
     def columns(self, table: Table) -> list[str]:
-        return [table.primary_key, *(k.name for k in table.foreign_keys), *(c.name for c in table.columns)]
+        return list(table.column_types())
 
     def decode(self, table: Table, values: Sequence[Any]) -> dict[str, Any]:
         row = dict(zip(self.columns(table), values, strict=True))

@@ -53,12 +53,6 @@ def _scalar_kind(schema: JsonSchema) -> tuple[str, str | None] | None:
     return None
 
 
-def column_types(table: Table) -> dict[str, str]:
-    types = {table.primary_key: "uuid", **{fk.name: "uuid" for fk in table.foreign_keys}}
-    types.update({c.name: c.type for c in table.columns})
-    return types
-
-
 def _key_of_other_table(column: str, tables: dict[str, Table]) -> bool:
     """`discount_code` is `discount_codes.code`, `product_sku` is `products.sku`: a natural key the client
     types to point at a row of another table (named by the leading words)."""
@@ -68,7 +62,7 @@ def _key_of_other_table(column: str, tables: dict[str, Table]) -> bool:
         for table in tables.values():
             if tuple(names.key(table.name)) != lead:
                 continue
-            columns = column_types(table)
+            columns = table.column_types()
             if "_".join(words[cut:]) in columns or "_".join(words[cut - 1 :]) in columns:
                 return True
     return False
@@ -85,7 +79,7 @@ def _view(component: Component) -> str | None:
 def _check_component(
     component: Component, view: str, table: Table, tables: dict[str, Table], checks: Checklist
 ) -> None:
-    types = column_types(table)
+    types = table.column_types()
     for prop, schema in component.schema.properties.items():
         kind = _scalar_kind(schema)
         if kind is None:

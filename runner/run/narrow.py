@@ -11,7 +11,11 @@ What it narrows, per tool (a field the run knows nothing about yet stays as the 
 - interface.operation: `method` and `path` are the planned endpoint's, `pathParameters` names its
   `{parameters}` (one each), `authorizationActor` is an actor of the analysis or null;
 - test.function: its `name` is the planned one, and every API call names an operation that exists: one
-  variant per path, with that path's methods and exactly its path parameters.
+  variant per path, with that path's methods and exactly its path parameters;
+- realize.operation: `method` and `path` are the operation's, every step's `table` is a written table, every
+  column a step names (filter, sort, value, sum, join key) is a column of some written table, and every
+  actor (allowed callers, sign-in) is an actor of the analysis. Which table a column belongs to depends on
+  the step and its joins, written in the same call; validation checks that.
 
 Component names (an operation's request/response body, a `$ref`) are not narrowed: a call may define new
 components in the same arguments, and a JSON schema cannot refer to names written earlier in the same
@@ -56,6 +60,8 @@ class RunKnowledge:
     """(method, path) of every operation written so far (what a test may call)."""
     function: str | None = None
     """The name of the test function this call writes."""
+    columns: tuple[str, ...] = ()
+    """Every column name of the written tables (primary keys, foreign keys, columns)."""
 
 
 def path_parameters(path: str) -> list[str]:
@@ -78,6 +84,7 @@ def narrow_schema(tool: str, schema: Mapping[str, Any], known: RunKnowledge) -> 
         "interface.plan": _plan,
         "interface.operation": _operation,
         "test.function": _test_function,
+        "realize.operation": _realize,
     }
     narrower = narrowers.get(tool)
     if narrower is not None:
@@ -175,3 +182,38 @@ def _test_function(schema: dict[str, Any], known: RunKnowledge) -> None:
             )
         call.pop("type", None)
         call["anyOf"] = variants
+
+
+_REALIZE_COLUMNS = {
+    "Filter": ("column",), "OrderBy": ("column",), "ColumnValue": ("column",), "SetValue": ("column",),
+    "Join": ("foreignKey",), "SelectStep": ("column",),
+}  # fmt: skip
+"""Per `$defs` entry of the realize schema, the properties that name a column (nullable ones keep null)."""
+_REALIZE_TABLES = ("SelectStep", "InsertStep", "UpdateStep", "DeleteStep")
+
+
+def _realize(schema: dict[str, Any], known: RunKnowledge) -> None:
+    props = schema["properties"]
+    if known.endpoint is not None:
+        method, path = known.endpoint
+        props["method"] = _enum(props["method"], [method])
+        props["path"] = _enum(props["path"], [path])
+    if known.actors:
+        props["actors"]["items"] = _enum(props["actors"]["items"], known.actors)
+        for step in _defs(schema, "SignInStep"):
+            step["properties"]["actor"] = _enum(step["properties"]["actor"], known.actors)
+    for base in _REALIZE_TABLES if known.tables else ():
+        for step in _defs(schema, base):
+            step["properties"]["table"] = _enum(step["properties"]["table"], known.tables)
+    for base, names in _REALIZE_COLUMNS.items() if known.columns else ():
+        for body in _defs(schema, base):
+            for name in names:
+                body["properties"][name] = _nullable_enum(body["properties"][name], known.columns)
+
+
+def _nullable_enum(node: Mapping[str, Any], values: Sequence[str]) -> dict[str, Any]:
+    """`_enum` of a string node, or of the string branch of a string-or-null node."""
+    if "anyOf" not in node:
+        return _enum(node, values)
+    branches = [b if b.get("type") == "null" else _enum(b, values) for b in node["anyOf"]]
+    return {**{k: v for k, v in node.items() if k != "anyOf"}, "anyOf": branches}

@@ -64,13 +64,16 @@ def realize_phase(
     operations = interface.operations[: pipeline.caps.max_endpoints]
     outcome.planned = len(operations)
     actors = ", ".join(f"{a.name} ({a.kind})" for a in analysis.actors) if analysis else ""
+    tables = database.tables()
+    columns = tuple(dict.fromkeys(c for t in tables for c in t.column_types()))
+    actor_names = tuple(sorted(a.name for a in analysis.actors)) if analysis else ()
     parts: list[dict[str, Any]] = []
     for i, op in enumerate(operations):
         if pipeline._hopeless(outcome):
             break
         uses = needed_components([n for n in (op.request_body, op.response_body) if n], interface)
         shown = [
-            ("Database tables", tables_summary(database.tables())),
+            ("Database tables", tables_summary(tables)),
             ("Actors", actors),
             ("Operation", operation_line(op)),
             (
@@ -78,7 +81,13 @@ def realize_phase(
                 components_summary([c for c in interface.components if c.name in uses]),
             ),
         ]
-        tool = make_tool(REALIZE_TOOL, _validator(op, context))
+        known = pipeline._knows(
+            tables=tuple(t.name for t in tables),
+            columns=columns,
+            actors=actor_names,
+            endpoint=(op.method, op.path),
+        )
+        tool = make_tool(REALIZE_TOOL, _validator(op, context), known=known)
         result = pipeline._call(outcome, f"op{i:02d} {op.method} {op.path}", tool, shown, realize_task(op))
         if result.valid and isinstance(result.report.document, RealizeOperation):
             parts.append(result.data)

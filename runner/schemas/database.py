@@ -84,6 +84,13 @@ class Table(AstModel):
     unique_indexes: list[Index] = Field(max_length=MAX_INDEXES, description="Column sets unique per row.")
     plain_indexes: list[Index] = Field(max_length=MAX_INDEXES, description="Column sets indexed for lookups.")
 
+    def column_types(self) -> dict[str, str]:
+        """Every column of the table, in row order (primary key, foreign keys, columns) -> its type
+        ("uuid" for the keys)."""
+        types = {self.primary_key: "uuid", **{fk.name: "uuid" for fk in self.foreign_keys}}
+        types.update({c.name: c.type for c in self.columns})
+        return types
+
 
 class DatabaseFile(AstModel):
     """One schema file: a namespace grouping related tables."""

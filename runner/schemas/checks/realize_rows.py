@@ -10,7 +10,7 @@ from typing import Any
 
 from runner.schemas.checks import duplicates
 from runner.schemas.checks.realize_shape import ShapeChecker
-from runner.schemas.checks.realize_types import ANY, PAGINATION, SCALAR, ListT, ObjT, RowT, columns_of
+from runner.schemas.checks.realize_types import ANY, PAGINATION, SCALAR, ListT, ObjT, RowT
 from runner.schemas.database import DatabaseDocument, Table
 from runner.schemas.feedback import Segment
 from runner.schemas.realize import (
@@ -74,7 +74,7 @@ class RowChecker(ShapeChecker):
         elif (
             table is not None
             and step.column is not None
-            and columns_of(table).get(step.column) not in NUMERIC
+            and table.column_types().get(step.column) not in NUMERIC
         ):
             self.error(
                 (*segs, "column"),
@@ -115,7 +115,7 @@ class RowChecker(ShapeChecker):
                     keys,
                     "Follow a foreign key of that table.",
                 )
-            elif join.target in rows.tables or join.target in columns_of(source):
+            elif join.target in rows.tables or join.target in source.column_types():
                 self.error(
                     (*where, "as"), "redeclared", "a name that is not a column or join", "Rename the join."
                 )
@@ -147,12 +147,12 @@ class RowChecker(ShapeChecker):
                 [str(a) for a in rows.tables if a],
                 "Name a join's `as`.",
             )
-        elif column not in columns_of(table):
+        elif column not in table.column_types():
             self.unknown(
                 (*segs, "column"),
                 f"a column of {table.name}",
                 column,
-                columns_of(table),
+                table.column_types(),
                 "Use a column of that table.",
             )
 
@@ -174,7 +174,7 @@ class RowChecker(ShapeChecker):
         field = "values" if isinstance(step, InsertStep) else "set"
         items: Sequence[ColumnValue | SetValue] = step.values if isinstance(step, InsertStep) else step.set
         self.errors += duplicates(self.data, (*segs, field), items, lambda v: v.column, "column", "column")
-        cols = columns_of(table) if table is not None else {}
+        cols = table.column_types() if table is not None else {}
         for i, item in enumerate(items):
             self.type_of(item.value, scope, (*segs, field, i, "value"), 1)
             if table is None:

@@ -63,14 +63,6 @@ TOKEN = ObjT((("access", SCALAR), ("expiredAt", SCALAR)))
 ACTOR = ObjT((("id", SCALAR), ("role", SCALAR)))
 
 
-def columns_of(table: Table) -> dict[str, str]:
-    """Column name -> type ("uuid" for the keys)."""
-    out = {table.primary_key: "uuid"}
-    out.update({fk.name: "uuid" for fk in table.foreign_keys})
-    out.update({c.name: c.type for c in table.columns})
-    return out
-
-
 def schema_type(node: Any) -> Any:
     if isinstance(node, ReferenceSchema):
         return CompT(node.component_name)
@@ -115,7 +107,7 @@ class ExpressionTyper:
             joined = dict(t.joins)
             if name in joined:
                 return joined[name], None
-            cols = columns_of(t.table)
+            cols = t.table.column_types()
             return (SCALAR, None) if name in cols else (ANY, [*cols, *joined])
         if isinstance(t, CompT):
             component = self.interface.component(t.name) if self.interface else None
