@@ -27,7 +27,13 @@ from runner.run.tools import make_tool
 from tests.support.designer import answer as designed
 from tests.support.llguidance_text import LlguidanceText
 
-NARROWED_TOOLS = ("database.table", ENDPOINT_PLAN, "interface.operation", "test.function", "realize.operation")
+NARROWED_TOOLS = (
+    "database.table",
+    ENDPOINT_PLAN,
+    "interface.operation",
+    "test.function",
+    "realize.operation",
+)
 
 
 @cache
@@ -58,7 +64,12 @@ def _calls(project: str) -> dict[str, list[tuple[RunKnowledge, Any]]]:
             for f in gold.data["test"]["functions"]
         ],
         "realize.operation": [
-            (RunKnowledge(tables=tables, columns=columns, actors=actors, endpoint=(op["method"], op["path"])), op)
+            (
+                RunKnowledge(
+                    tables=tables, columns=columns, actors=actors, endpoint=(op["method"], op["path"])
+                ),
+                op,
+            )
             for op in gold.data["realize"]["operations"]
         ],
     }
