@@ -3,8 +3,8 @@
     python scripts/bench_run.py [--suite standard] [--calls-suite smoke] [--threads 1] [--write-tokens] [--json]
 
 On the default model through lapbench's llama.cpp backend:
-1. the gold-forced run of `--suite` (`lapbench run MODEL --backend oracle --ctx 16384`, every call's gold
-   answer forced through llama.cpp), with prompt reuse (saved KV states, backends/prefix_cache.py) and without it
+1. the gold-forced run of `--suite` (`lapbench run MODEL --backend oracle`, every call's gold answer forced
+   through llama.cpp, in the oracle's 16,384-token context), with prompt reuse (saved KV states, backends/prefix_cache.py) and without it
    (`prefix_cache_mb: 0`: only the live context is reused, as before): prompt tokens, evaluated tokens,
    wall time, and whether both runs score the same;
 2. the prediction of run 1's wall time by `runner.fit.suite_time` from the gold token counts (the stored
@@ -38,7 +38,7 @@ from backends.registry import create_backend
 from runner.fit.calibrate import Calibration
 from runner.fit.suite_time import GoldTokens, SuiteTime, predict_suite_time, speed_for, write_tokens
 from runner.projects import suite_projects
-from runner.run.config import RunConfig
+from runner.run.config import RunConfig, run_context
 from runner.run.record import RunRecord
 from runner.run.run import execute_run, start_run
 from runner.setup.pypi_models import default_model_path
@@ -112,19 +112,12 @@ def run_suite(config: RunConfig, free_twin: bool = False) -> Run:
     return Run(record, wall, cpu, rows, recorders[0])
 
 
-GOLD_CTX = 16384
-"""Context of the gold-forced runs. A gold test function of the larger projects takes up to ~5,000 tokens
-after a prompt of ~3,900 (the tool's documentation and the interface), more than `lapbench run`'s default
-8,192: at that default those calls end at the length limit and the gold-forced standard suite scores 89.5
-instead of 100. Forced gold does not depend on what the model would write at positions it was not trained
-for, so the gold runs take the room they need."""
-
-
 def gold_config(suite: str, threads: int, options: dict[str, Any]) -> RunConfig:
     model = default_model_path()
     return RunConfig(
         model=str(model), model_label=f"{model.stem} (gold-forced)", backend="oracle", suite=suite,
-        n_threads=threads, n_ctx=GOLD_CTX, backend_options={"through": "llama-cpp", **options},
+        n_threads=threads, n_ctx=run_context(str(model), "oracle"),
+        backend_options={"through": "llama-cpp", **options},
     )  # fmt: skip
 
 
@@ -202,7 +195,7 @@ def predict(tokens: GoldTokens, cal: Calibration | None) -> SuiteTime | None:
     from runner.fit.api import FitOptions, runtime_for
     from runner.fit.resolve import local_gguf
 
-    cfg = runtime_for(FitOptions(ctx=GOLD_CTX))
+    cfg = runtime_for(FitOptions(ctx=run_context(str(default_model_path()), "oracle")))
     arch = local_gguf(default_model_path()).arch
     return predict_suite_time(tokens, speed_for(arch, cfg, cal, None), decoding="gold")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from runner.bench.execute import BenchSpec
 from runner.bench.plan import BenchConfig, context_for, plan_tests
-from runner.errors import ConfigError, LapbenchError
+from runner.errors import ConfigError
 
 DEFAULT_GRAMMAR_ENGINE = "llguidance"
 
@@ -84,27 +84,11 @@ def _backend_for(model: str, requested: str | None, found: str | None) -> str:
     return found or backend_for(Path(model))
 
 
-def trained_context(model: str) -> int | None:
-    """The context the model was trained for, from its GGUF header or config.json (None if unreadable:
-    its worker will say why it cannot load)."""
-    path = Path(model).expanduser()
-    try:
-        if path.is_dir():
-            from runner.fit.hf_config import arch_from_folder
-
-            return arch_from_folder(path).max_context
-        if path.is_file():
-            from runner.fit.resolve import local_gguf
-
-            return local_gguf(path).arch.max_context
-    except (LapbenchError, OSError, ValueError):
-        return None
-    return None
-
-
 def check_trained_context(model: str, needed: int) -> None:
     """Refuse tests longer than the model's trained context: llama.cpp would run them on positions the model
     never saw, and their speed (and output) would not be the model's."""
+    from runner.fit.resolve import trained_context
+
     trained = trained_context(model)
     if trained and needed > trained:
         raise ConfigError(

@@ -114,7 +114,13 @@ def register(app: typer.Typer) -> None:
         retries: int = typer.Option(3, "--retries", min=0, max=10, help="Feedback retries per tool call."),
         seed: int = typer.Option(0, "--seed", help="Base seed (repeat i uses seed + 1000 i)."),
         temperature: float = typer.Option(0.3, "--temperature", min=0.0, help="Sampling temperature."),
-        ctx: int = typer.Option(8192, "--ctx", min=512, help="Context size in tokens."),
+        ctx: int = typer.Option(
+            None,
+            "--ctx",
+            min=512,
+            help="Context size in tokens (default: the model's trained context, at most 16384: the longest "
+            "gold test functions need about 9000 with their prompt; 8192 for an HTTP server).",
+        ),
         threads: int = typer.Option(
             None, "--threads", min=1, help="CPU threads (default: the backend's choice)."
         ),
@@ -183,7 +189,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from runner.projects import Project, resolve_projects
-        from runner.run.config import RunConfig, model_for_run, oracle_options
+        from runner.run.config import RunConfig, model_for_run, oracle_options, run_context
         from runner.run.progress import RunProgress, score_tables
         from runner.run.run import benchmark
 
@@ -204,7 +210,8 @@ def register(app: typer.Typer) -> None:
                 model=model_path, model_label=label, backend=backend,
                 suite="custom" if project_file else suite, track=_track(track), mode=mode, grammar=grammar,
                 engine=engine, repeats=repeats, retries=retries, seed=seed, temperature=temperature,
-                n_ctx=ctx, n_threads=threads, max_tokens=max_tokens, force=force, backend_options=options,
+                n_ctx=ctx or run_context(model_path, backend), n_threads=threads, max_tokens=max_tokens,
+                force=force, backend_options=options,
                 parallel=parallel, price_in=price_in, price_out=price_out,
                 repeat_penalty=repeat_penalty, repeat_window=repeat_window, dry_base=dry_base,
                 dry_allowed_length=dry_allowed_length, think=think, **({} if dry is None else {"dry": dry}),

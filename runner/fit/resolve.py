@@ -146,3 +146,17 @@ def resolve_model(
 
         return resolve_hf(parsed)
     return _local(found, parsed.text if parsed.kind == "path" else found.label)
+
+
+def trained_context(model: str) -> int | None:
+    """The context the model was trained for, from its GGUF header or config.json (None if unreadable:
+    whatever loads it will say why)."""
+    path = Path(model).expanduser()
+    try:
+        if path.is_dir():
+            return arch_from_folder(path).max_context
+        if path.is_file():
+            return local_gguf(path).arch.max_context
+    except (LapbenchError, OSError, ValueError):
+        return None
+    return None

@@ -17,8 +17,12 @@ if TYPE_CHECKING:
     from runner.fit.arch import ModelArch
 
 GIB = 1 << 30
+LAPBENCH_CTX_CAP = 16384
+"""Most context `lapbench run` takes by default: a gold test function of the larger projects is ~5,000 tokens
+after a prompt of ~3,900 (scripts/bench_run.py), more than 8,192. Below a model's trained context only: past
+it the model would write at positions it never saw."""
 FIT_MARGIN_BYTES = 1 * GIB  # llama.cpp's --fit-target default (1024 MiB per device)
-CtxRule = Literal["fixed", "train-fit", "vram-tier"]
+CtxRule = Literal["fixed", "train-fit", "vram-tier", "train-cap"]
 
 
 @dataclass(frozen=True)
@@ -50,11 +54,11 @@ PROFILES: dict[str, RuntimeProfile] = {
             n_seq=1,
             kv_unified=False,
             n_ubatch=512,
-            ctx_rule="fixed",
-            default_ctx=8192,
+            ctx_rule="train-cap",
+            default_ctx=LAPBENCH_CTX_CAP,
             source="lapbench's llama.cpp backend (backends/llama_cpp): llama-cpp-python with swa_full=False, "
             "n_batch 512, flash attention off, KV states saved for prompt reuse (prefix_cache_mb, 1 GiB); "
-            "`lapbench run` loads with n_ctx 8192",
+            "`lapbench run` loads with the model's trained context, at most 16384",
             summary="lapbench's own llama.cpp backend: window-sized SWA cache, no flash attention, saved KV states",
             saved_state_limit=DEFAULT_MAX_BYTES,
         ),
@@ -156,7 +160,14 @@ def default_ctx(profile: RuntimeProfile, arch: ModelArch, gpu_bytes: int, fits_u
         if not trained:
             return profile.default_ctx
         return max(min(trained, fits_up_to), min(trained, profile.default_ctx))
+    if profile.ctx_rule == "train-cap":
+        return train_capped(trained, profile.default_ctx)
     if profile.ctx_rule == "vram-tier":
         tier = 262144 if gpu_bytes >= 47 * GIB else 32768 if gpu_bytes >= 23 * GIB else 4096
         return min(tier, trained) if trained else tier
     return profile.default_ctx
+
+
+def train_capped(trained: int | None, cap: int) -> int:
+    """The trained context, at most `cap` (`cap` when the trained context is unknown)."""
+    return min(trained, cap) if trained else cap

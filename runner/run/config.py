@@ -11,6 +11,9 @@ from backends.base import RepetitionControl
 SAMPLING_BACKENDS = ("llama-cpp", "mlx")
 """Backends whose decode loop lapbench runs itself: DRY is on by default there (a server has its own)."""
 DEFAULT_DRY = 0.8
+DEFAULT_CTX = 8192
+"""The context of a run config that names none, and what the budgets assume of an HTTP server's (the CLI
+picks the model's own: `run_context`)."""
 DRY_BREAKERS = ("\n", ":")
 """A JSON key's colon ends every repeat, so the first token of a value is never penalised (a column's type
 or nullability may rightly repeat) while the rest of a repeated value is, and so is the `,` that would
@@ -39,7 +42,7 @@ class RunConfig(BaseModel):
     retries: int = Field(3, ge=0, le=10)
     seed: int = 0
     temperature: float = Field(0.3, ge=0.0, le=2.0)
-    n_ctx: int = Field(8192, ge=512)
+    n_ctx: int = Field(DEFAULT_CTX, ge=512)
     n_threads: int | None = Field(None, ge=1)
     max_tokens: int | None = Field(None, ge=16, description="cap on every call's output tokens")
     force: bool = False
@@ -100,6 +103,20 @@ def model_for_run(model: str | None, backend: str | None = None) -> tuple[str, s
     if backend == "oracle":
         return found.target, f"{found.label} (gold-forced)", "oracle"
     return found.target, found.label, backend or found.backend
+
+
+def run_context(model: str, backend: str) -> int:
+    """The context `lapbench run` loads with when `--ctx` is not given: lapbench's runtime rule (the model's
+    trained context, at most `LAPBENCH_CTX_CAP`). The oracle takes the cap, since forced gold does not depend
+    on positions the model never saw; an HTTP server keeps its own context, so the budgets assume 8,192."""
+    from runner.fit.resolve import trained_context
+    from runner.fit.runtimes import LAPBENCH_CTX_CAP, train_capped
+
+    if backend == "oracle":
+        return LAPBENCH_CTX_CAP
+    if backend in ("openai", "fake"):
+        return DEFAULT_CTX
+    return train_capped(trained_context(model), LAPBENCH_CTX_CAP)
 
 
 def oracle_options(model: str | None, backend: str | None, options: dict[str, Any]) -> dict[str, Any]:

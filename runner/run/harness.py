@@ -41,6 +41,7 @@ from backends.base import (
 )
 from runner.errors import LapbenchError
 from runner.profiler import profiled_generate
+from runner.run.config import DEFAULT_CTX
 from runner.run.grammar import GRAMMAR_MAX_WHITESPACE
 from runner.run.narrow import GrammarMode
 from runner.run.record import CallAttempt
@@ -124,7 +125,7 @@ class HarnessOptions:
     retries: int = 3
     seed: int = 0
     temperature: float = 0.0
-    n_ctx: int = 8192
+    n_ctx: int = DEFAULT_CTX
     max_tokens: int | None = None
     """Caps every tool's own output budget (a cheaper, shorter run)."""
     context_margin: int = 32
