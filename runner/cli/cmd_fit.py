@@ -158,7 +158,12 @@ def register(app: typer.Typer) -> None:
             help="Catalog id or org/repo, optionally :QUANT (e.g. qwen3-8b:Q4_K_M), or hf://org/repo/file.gguf.",
         ),
         quant: str | None = typer.Option(None, "--quant", "-q", help="Quant to download."),
-        ctx: int = typer.Option(8192, "--ctx", help="Context the fit check sizes for."),
+        ctx: int | None = typer.Option(
+            None,
+            "--ctx",
+            help="Context the fit check sizes for (default: what `lapbench run` takes, the model's trained "
+            "context up to 16384).",
+        ),
         memory: str | None = typer.Option(None, "--memory", help="Machine RAM for the fit check, e.g. 64GB."),
         models_dir: Path | None = typer.Option(
             None, "--models-dir", help="Download into this folder instead of the Hugging Face cache."
