@@ -11,6 +11,7 @@ from typing import Any, get_args
 import pytest
 
 from runner.execute import Server
+from runner.gold.defect_kinds import walk
 from runner.schemas.base import AstModel
 from runner.schemas.realize import EXPRESSION_TYPES, STEP_TYPES, FilterOp, SelectMode
 from tests.support.realize_docs import REALIZE, shop
@@ -20,20 +21,12 @@ def _kinds(types: tuple[type[AstModel], ...]) -> set[str]:
     return {get_args(t.model_fields["kind"].annotation)[0] for t in types}
 
 
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
-
-
 def test_the_shop_uses_every_realize_node_kind() -> None:
     realize: dict[str, Any] = REALIZE
     steps = [st for op in realize["operations"] for st in op["steps"]]
-    expressions = {n["kind"] for n in _walk(realize) if "kind" in n} - _kinds(STEP_TYPES)
+    expressions = {n["kind"] for n in walk(realize) if isinstance(n, dict) and "kind" in n} - _kinds(
+        STEP_TYPES
+    )
     filters = [f for st in steps for f in st.get("where", [])]
     assert {st["kind"] for st in steps} == _kinds(STEP_TYPES)
     assert {st["mode"] for st in steps if st["kind"] == "select"} == set(get_args(SelectMode))

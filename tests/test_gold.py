@@ -11,6 +11,7 @@ import pytest
 
 from runner.errors import ConfigError
 from runner.gold import PHASES, gold_projects, load_gold, read_gold_data, validate_gold
+from runner.gold.defect_kinds import walk
 from runner.oracle.answers import needed_components
 from runner.projects import builtin_projects
 from runner.run.plan import pascal, resource_of
@@ -46,14 +47,7 @@ def test_every_operation_is_called_and_every_component_used(project_id: str) -> 
 
 
 def _api_calls(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        if node.get("kind") == "apiCall":
-            yield node
-        for value in node.values():
-            yield from _api_calls(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _api_calls(item)
+    return (n for n in walk(node) if isinstance(n, dict) and n.get("kind") == "apiCall")
 
 
 def test_a_broken_gold_answer_is_refused_with_the_project_and_phase(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from backends.base import Message
 from backends.fake import FakeBackend
@@ -27,6 +27,7 @@ from runner.run.record import CallAttempt
 from runner.run.run import start_run
 from runner.run.store import ResultsStore
 from runner.run.tools import make_tool
+from tests.support.cli_errors import failed_one_line
 from tests.support.processes import one_line_error, start
 
 cli = CliRunner()
@@ -38,14 +39,6 @@ requirements = "Members write short notes. A note has a title and a body. Member
 entities = ["members", "notes"]
 capabilities = ["create notes", "list notes", "delete notes"]
 """
-
-
-def failed_one_line(done: Result) -> str:
-    assert done.exit_code not in (0, None), done.output
-    assert done.exception is None or isinstance(done.exception, SystemExit), repr(done.exception)
-    lines = [line for line in done.output.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, done.output
-    return lines[0]
 
 
 def only_run(db: Path) -> dict[str, object]:
